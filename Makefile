@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+# memcg-rs: user-facing targets. kbuild reads Kbuild, not this file.
+#
+#   make run      boot the VM with memcg_rs.ko and show a memcg OOM kill
+#   make test     every test; last line "N passed, N failed"
+#   make module   build the kernel (cached) and memcg_rs.ko
+#   make kernel   build the kernel only; prints its tree
+#   make deps     install (as root) or name the packages needed
+#   make clippy   build the module with CLIPPY=1
+#   make fmt      rustfmt the module sources
+#
+# DEBUG=1 selects the debug kernel (lockdep, KASAN, ...) for any target.
+
+.PHONY: all deps kernel module run test clippy fmt clean
+
+all: module
+
+deps:
+	@scripts/deps
+
+kernel:
+	@scripts/build-kernel
+
+module:
+	@scripts/build-module
+
+run:
+	@scripts/vm tests/demo/oom-demo.sh
+
+test:
+	@scripts/run-tests
+
+clippy:
+	@touch src/*.rs && CLIPPY=1 scripts/build-module
+
+fmt:
+	@rustfmt --edition 2021 --config-path "$$(scripts/build-kernel)/.rustfmt.toml" src/*.rs
+
+clean:
+	@kdir=$$(cat .kdir 2>/dev/null) && [ -n "$$kdir" ] && \
+		$(MAKE) -s -C "$$kdir" M="$(CURDIR)" ARCH=x86_64 LLVM=1 clean || true
+	@rm -rf build .kdir

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for in-guest scenarios; source with `. scenario.sh`.
+
+CG=/sys/fs/cgroup
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+	echo "ok: $1 = $2"
+}
+
+# expect_le WHAT ACTUAL LIMIT
+expect_le() {
+	[ "$2" -le "$3" ] || fail "$1: got $2, expected at most $3"
+	echo "ok: $1 = $2 (<= $3)"
+}
+
+# mkcg NAME [memory.max] [memory.high]: a fresh child cgroup.
+mkcg() {
+	mkdir "$CG/$1" || fail "mkdir $CG/$1"
+	[ -z "$2" ] || echo "$2" >"$CG/$1/memory.max" || fail "memory.max=$2 on $1"
+	[ -z "$3" ] || echo "$3" >"$CG/$1/memory.high" || fail "memory.high=$3 on $1"
+}
+
+# event CGROUP NAME: a memory.events counter.
+event() {
+	sed -n "s/^$2 //p" "$CG/$1/memory.events"
+}
+
+# stat CGROUP NAME: a memory.stat entry.
+stat_of() {
+	sed -n "s/^$2 //p" "$CG/$1/memory.stat"
+}
+
+# run_in CGROUP COMMAND...: run COMMAND inside CGROUP, return its status.
+run_in() {
+	cg=$1
+	shift
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$cg" "$@"
+}
+
+# An ext2 filesystem on the first ramdisk, mounted on /mnt/ext2.
+setup_ext2() {
+	mke2fs -q /dev/ram0 || fail "mke2fs"
+	mkdir -p /mnt/ext2
+	mount -t ext2 /dev/ram0 /mnt/ext2 || fail "mount ext2"
+}
+
+drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
