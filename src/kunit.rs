@@ -58,7 +58,7 @@ pub(crate) const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindi
     assert!(bytes.len() < s.name.len(), "KUnit suite name too long");
     let mut i = 0;
     while i < bytes.len() {
-        s.name[i] = bytes[i] as core::ffi::c_char;
+        s.name[i] = bytes[i] as _;
         i += 1;
     }
     s.test_cases = cases;
@@ -72,7 +72,7 @@ pub(crate) const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindi
 /// `test` must be the `struct kunit` KUnit passed to the running case.
 pub(crate) unsafe fn run_case(test: *mut bindings::kunit, name: &str, case: fn() -> TestResult) {
     if case().is_err() {
-        kernel::pr_err!("    # {}: FAILED\n", name);
+        kernel::kunit::err(format_args!("    # {}: FAILED\n", name));
         // SAFETY: `test` is live for the whole case (caller's contract). KUnit reads `status`
         // only after the case has finished and documents writes during it as WRITE_ONCE,
         // which a volatile store is.
@@ -107,16 +107,15 @@ macro_rules! kunit_suite {
                 $crate::kunit::case_end(),
             ];
 
-            // SAFETY: KUnit is the only user of the case array after module load; taking its
-            // address creates no reference.
+            // KUnit owns the case array and the suite once the module is loaded (it writes
+            // their status fields), so they are `static mut` that Rust only takes the
+            // address of, never a reference to.
             static mut SUITE: bindings::kunit_suite =
-                $crate::kunit::suite($name, unsafe { core::ptr::addr_of_mut!(CASES) }.cast());
+                $crate::kunit::suite($name, core::ptr::addr_of_mut!(CASES).cast());
 
             #[used]
             #[link_section = ".kunit_test_suites"]
-            // SAFETY: as above, only the address of the suite is taken.
-            static mut SUITE_ENTRY: *const bindings::kunit_suite =
-                unsafe { core::ptr::addr_of_mut!(SUITE) };
+            static mut SUITE_ENTRY: *const bindings::kunit_suite = core::ptr::addr_of_mut!(SUITE);
         }
     };
 }
@@ -125,12 +124,12 @@ macro_rules! kunit_suite {
 macro_rules! kunit_assert {
     ($cond:expr $(,)?) => {
         if !$cond {
-            kernel::pr_err!(
+            kernel::kunit::err(format_args!(
                 "    # ASSERTION FAILED at {}:{}: {}\n",
                 file!(),
                 line!(),
                 stringify!($cond)
-            );
+            ));
             return Err($crate::kunit::Failed);
         }
     };
@@ -142,7 +141,7 @@ macro_rules! kunit_assert_eq {
         match (&$left, &$right) {
             (left, right) => {
                 if !(*left == *right) {
-                    kernel::pr_err!(
+                    kernel::kunit::err(format_args!(
                         "    # ASSERTION FAILED at {}:{}: {} == {}\n    #   left: {:?}\n    #  right: {:?}\n",
                         file!(),
                         line!(),
@@ -150,7 +149,7 @@ macro_rules! kunit_assert_eq {
                         stringify!($right),
                         left,
                         right
-                    );
+                    ));
                     return Err($crate::kunit::Failed);
                 }
             }

@@ -10,10 +10,11 @@ use kernel::prelude::*;
 mod kunit;
 
 // Page counters (issue 4)
-// End of page counters
-
+mod page_counter;
+mod page_counter_algo;
 #[cfg(CONFIG_KUNIT)]
-mod selftest_kunit;
+mod page_counter_kunit;
+// End of page counters
 
 module! {
     type: MemcgRs,

@@ -46,7 +46,7 @@ run_in() {
 
 # An ext2 filesystem on the first ramdisk, mounted on /mnt/ext2.
 setup_ext2() {
-	mke2fs -q /dev/ram0 || fail "mke2fs"
+	mke2fs -q /dev/ram0 >/dev/null || fail "mke2fs"
 	mkdir -p /mnt/ext2
 	mount -t ext2 /dev/ram0 /mnt/ext2 || fail "mount ext2"
 }
