@@ -98,6 +98,9 @@ macro_rules! kunit_suite {
 
             static mut CASES: [bindings::kunit_case; N + 1] = [
                 $($crate::kunit::case(kernel::c_str!(stringify!($case)), {
+                    /// # Safety
+                    ///
+                    /// Only KUnit calls this, with the `struct kunit` of this case.
                     unsafe extern "C" fn run(test: *mut bindings::kunit) {
                         // SAFETY: KUnit calls `run_case` with the test of this case.
                         unsafe { $crate::kunit::run_case(test, stringify!($case), super::$case) }
