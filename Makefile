@@ -25,7 +25,7 @@ module:
 	@scripts/build-module
 
 run:
-	@scripts/vm tests/demo/oom-demo.sh
+	@scripts/vm --append kunit.enable=0 tests/demo/oom-demo.sh
 
 test:
 	@scripts/run-tests

@@ -85,6 +85,30 @@ pub(crate) unsafe fn run_case(test: *mut bindings::kunit, name: &str, case: fn()
     }
 }
 
+/// Marks the running case as skipped because `reason` (KTAP `# SKIP reason`), for cases
+/// whose fixture is missing. `make test` counts a skipped case as a failure.
+pub(crate) fn skip(reason: &str) {
+    // SAFETY: returns the test running on this thread, or NULL.
+    let test = unsafe { bindings::kunit_get_current_test() };
+    if test.is_null() {
+        return;
+    }
+    // SAFETY: `test` is the running test, live for the case; KUnit reads `status_comment`
+    // and `status` only after the case has finished.
+    unsafe {
+        let comment = &mut (*test).status_comment;
+        let n = reason.len().min(comment.len() - 1);
+        for (dst, src) in comment.iter_mut().zip(&reason.as_bytes()[..n]) {
+            *dst = *src as _;
+        }
+        comment[n] = 0;
+        core::ptr::write_volatile(
+            core::ptr::addr_of_mut!((*test).status),
+            bindings::kunit_status_KUNIT_SKIPPED,
+        );
+    }
+}
+
 /// Defines a KUnit suite: `kunit_suite!(STATIC_NAME, "suite_name", [case_a, case_b]);`.
 ///
 /// Each case is a `fn() -> TestResult` in scope at the macro call.
@@ -158,4 +182,12 @@ macro_rules! kunit_assert_eq {
             }
         }
     };
+}
+
+/// Skips the enclosing KUnit case with a reason (see [`skip`]).
+macro_rules! kunit_skip {
+    ($reason:expr) => {{
+        $crate::kunit::skip($reason);
+        return Ok(());
+    }};
 }

@@ -49,8 +49,6 @@ pub(crate) trait AtomicLong {
 pub(crate) trait AtomicULong {
     /// Loads the value.
     fn load(&self, order: Ordering) -> usize;
-    /// Stores `val`.
-    fn store(&self, val: usize, order: Ordering);
     /// Adds `val`, returning the previous value.
     fn fetch_add(&self, val: usize, order: Ordering) -> usize;
     /// Stores `new` if the value is `current`; may fail spuriously.
@@ -94,11 +92,6 @@ impl AtomicULong for AtomicUsize {
     #[inline]
     fn load(&self, order: Ordering) -> usize {
         AtomicUsize::load(self, order)
-    }
-
-    #[inline]
-    fn store(&self, val: usize, order: Ordering) {
-        AtomicUsize::store(self, val, order)
     }
 
     #[inline]

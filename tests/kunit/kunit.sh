@@ -1,5 +1,34 @@
 # SPDX-License-Identifier: GPL-2.0
-# The module's KUnit suites ran when scripts/vm loaded it; scripts/ktap-results
-# reads their KTAP from the console. Fail here if the module is not live.
-grep -q '^memcg_rs .* Live' /proc/modules || { echo "memcg_rs is not live"; exit 1; }
+# Run by scripts/vm --no-module with memcg_rs.ko as an extra file: create the
+# cgroups the KUnit cases use, load the module (its suites run at load, their
+# KTAP goes to the console for scripts/ktap-results), then check that the
+# cases left no charge or css reference behind.
+. scenario.sh
+
+root=memcg_rs_kunit
+mkdir $CG/$root $CG/${root}_other || fail "mkdir"
+echo +memory >$CG/$root/cgroup.subtree_control || fail "subtree_control"
+for c in s0 s1 s2 s3 s4 s5 s6 s7 tiny; do
+	mkdir $CG/$root/$c || fail "mkdir $c"
+done
+echo 8K >$CG/$root/tiny/memory.max || fail "memory.max"
+
+insmod /usr/local/bin/memcg_rs.ko || fail "insmod memcg_rs.ko"
+grep -q '^memcg_rs .* Live' /proc/modules || fail "memcg_rs is not live"
 echo "memcg_rs live; KUnit suites ran at module load"
+
+for c in s0 s1 s2 s3 s4 s5 s6 s7 tiny; do
+	expect_eq "memory.current of $root/$c after the suites" "$(cat $CG/$root/$c/memory.current)" 0
+done
+# The test thread that recorded an OOM context exited with it: its css reference
+# must be gone, so every cgroup can be removed and none stays dying.
+for c in s0 s1 s2 s3 s4 s5 s6 s7 tiny; do
+	rmdir $CG/$root/$c || fail "rmdir $c"
+done
+rmdir $CG/$root $CG/${root}_other || fail "rmdir $root"
+i=0
+while [ "$(sed -n 's/^nr_dying_descendants //p' $CG/cgroup.stat)" != 0 ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_eq "nr_dying_descendants" "$(sed -n 's/^nr_dying_descendants //p' $CG/cgroup.stat)" 0

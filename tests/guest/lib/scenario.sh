@@ -55,3 +55,21 @@ drop_caches() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 }
+
+# Whether memcg_rs.ko is loaded (scenarios run with and without it).
+module_loaded() {
+	grep -q '^memcg_rs ' /proc/modules
+}
+
+# mstat NAME: a counter of /sys/kernel/debug/memcg_rs/stats.
+mstat() {
+	v=$(sed -n "s/^$1 //p" /sys/kernel/debug/memcg_rs/stats)
+	[ -n "$v" ] || fail "no '$1' in /sys/kernel/debug/memcg_rs/stats"
+	echo "$v"
+}
+
+# expect_gt WHAT ACTUAL FLOOR
+expect_gt() {
+	[ "$2" -gt "$3" ] || fail "$1: got $2, expected more than $3"
+	echo "ok: $1 = $2 (> $3)"
+}

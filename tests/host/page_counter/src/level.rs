@@ -38,7 +38,11 @@ pub(crate) struct Level {
 
 impl Level {
     /// A level initialised like `page_counter_init()` does, with `max` set.
-    pub(crate) fn new(parent: Option<&Arc<Level>>, max: usize, protection_support: bool) -> Arc<Self> {
+    pub(crate) fn new(
+        parent: Option<&Arc<Level>>,
+        max: usize,
+        protection_support: bool,
+    ) -> Arc<Self> {
         Self::with_model(parent, max, protection_support, Fidelity::Faithful)
     }
 
@@ -82,7 +86,7 @@ impl Level {
     }
 
     pub(crate) fn set(field: &ULong, val: usize) {
-        AtomicULong::store(field, val, Ordering::Relaxed)
+        field.store(val, Ordering::Relaxed)
     }
 
     /// What 6.12's `memory_max_write()` does before it reclaims: a fully ordered
@@ -104,6 +108,7 @@ pub(crate) enum Fidelity {
     /// As C11 (and the hardware) do: see `model`.
     Faithful,
     /// As if they were `Relaxed`: a negative control that must make the max-race model fail.
+    #[cfg_attr(not(loom), allow(dead_code))]
     WeakenSeqCst,
 }
 
@@ -170,6 +175,11 @@ mod model {
             ULong(AtomicUsize::new(v), fidelity)
         }
 
+        /// A store by C (`WRITE_ONCE()`), or by a test setting up a level.
+        pub(crate) fn store(&self, v: usize, order: Ordering) {
+            rmw(order, self.1, |o| self.0.store(v, o))
+        }
+
         pub(crate) fn swap_full(&self, v: usize) -> usize {
             fence(Ordering::SeqCst);
             let old = self.0.swap(v, Ordering::SeqCst);
@@ -231,10 +241,6 @@ mod model {
             load(order, self.1, |o| self.0.load(o))
         }
 
-        fn store(&self, val: usize, order: Ordering) {
-            rmw(order, self.1, |o| self.0.store(val, o))
-        }
-
         fn fetch_add(&self, val: usize, order: Ordering) -> usize {
             rmw(order, self.1, |o| self.0.fetch_add(val, o))
         }
@@ -247,7 +253,9 @@ mod model {
             failure: Ordering,
         ) -> Result<usize, usize> {
             let (s, f) = (effective(success, self.1), effective(failure, self.1));
-            rmw(success, self.1, |_| self.0.compare_exchange_weak(current, new, s, f))
+            rmw(success, self.1, |_| {
+                self.0.compare_exchange_weak(current, new, s, f)
+            })
         }
     }
 }
@@ -296,7 +304,10 @@ impl CounterLevel for Level {
         self.parent.as_deref()
     }
     fn report_underflow(&self, new: isize, nr_pages: usize) {
-        assert!(new < 0, "underflow reported for usage {new} (nr_pages {nr_pages})");
+        assert!(
+            new < 0,
+            "underflow reported for usage {new} (nr_pages {nr_pages})"
+        );
         self.underflows.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -50,9 +50,11 @@ fn charge_over_max_at_middle_fails_and_unwinds_the_leaf() {
     assert!(std::ptr::eq(failed, &*mid));
     assert_eq!(usages(&[&leaf, &mid, &root]), [8, 8, 8]);
     assert_eq!(failcnts(&[&leaf, &mid, &root]), [0, 1, 0]);
-    // The refused charge never reached the root, and the leaf gave it back.
+    // The refused charge never reached the root. The leaf held it until the unwind, and its
+    // peak records that, as page_counter_try_charge() does.
     assert_eq!(Level::get(&root.watermark), 8);
-    assert_eq!(Level::get(&leaf.watermark), 8);
+    assert_eq!(Level::get(&mid.watermark), 8);
+    assert_eq!(Level::get(&leaf.watermark), 13);
 }
 
 #[test]
@@ -63,7 +65,18 @@ fn charge_over_max_at_root_unwinds_leaf_and_middle() {
     assert!(std::ptr::eq(failed, &*root));
     assert_eq!(usages(&[&leaf, &mid, &root]), [0, 6, 6]);
     assert_eq!(failcnts(&[&leaf, &mid, &root]), [0, 0, 1]);
-    assert_eq!(Level::get(&mid.watermark), 6);
+    assert_eq!(Level::get(&root.watermark), 6);
+    assert_eq!(Level::get(&mid.watermark), 11);
+}
+
+#[test]
+fn charge_after_max_write_below_usage_is_refused() {
+    let (root, mid, leaf) = chain(100, 100, 100);
+    charge(&*leaf, 6);
+    assert_eq!(mid.write_max(4), 6);
+    assert!(std::ptr::eq(try_charge(&*leaf, 1).unwrap_err(), &*mid));
+    assert_eq!(usages(&[&leaf, &mid, &root]), [6, 6, 6]);
+    assert_eq!(failcnts(&[&leaf, &mid, &root]), [0, 1, 0]);
 }
 
 #[test]
@@ -100,13 +113,14 @@ fn watermarks_keep_the_peak_and_local_watermark_restarts_after_reset() {
 }
 
 #[test]
-fn watermark_is_not_raised_by_uncharge_or_refused_charge() {
-    let (_root, mid, leaf) = chain(100, 4, 100);
+fn watermark_is_not_raised_by_uncharge_or_at_the_refusing_level() {
+    let (root, mid, leaf) = chain(100, 4, 100);
     assert!(try_charge(&*leaf, 3).is_ok());
     assert!(try_charge(&*leaf, 2).is_err());
     uncharge(&*leaf, 3);
-    assert_eq!(Level::get(&leaf.watermark), 3);
     assert_eq!(Level::get(&mid.watermark), 3);
+    assert_eq!(Level::get(&root.watermark), 3);
+    assert_eq!(Level::get(&leaf.local_watermark), 5);
 }
 
 #[test]
@@ -235,7 +249,10 @@ fn concurrent_charges_and_uncharges_on_threads_balance_to_zero() {
     // Successful charges keep the root at or below 64; forced pages and refused charges not yet
     // taken back can add to what a forced charge sees.
     assert!(Level::get(&root.watermark) <= 64 + THREADS * 7);
-    assert_eq!(Level::get_long(&root.children_low_usage), Level::get_long(&mid.low_usage));
+    assert_eq!(
+        Level::get_long(&root.children_low_usage),
+        Level::get_long(&mid.low_usage)
+    );
     let sum_min: isize = leaves.iter().map(|l| Level::get_long(&l.min_usage)).sum();
     assert_eq!(Level::get_long(&mid.children_min_usage), sum_min);
 }

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The memcg OOM step of try_charge, and the deferred OOM context.
+//!
+//! In `deferred` mode (the default) a charge that fails inside a user page fault does not
+//! kill from inside the fault, where mm and filesystem locks may be held: it records the OOM
+//! context (memcg with a css reference, gfp mask, order) in the task with
+//! `memcg_deferred_oom_set()` and fails. The fault returns `VM_FAULT_OOM`, and at its end the
+//! kernel calls [`synchronize`], which invokes the memcg OOM killer for the recorded memcg (or
+//! waits for the OOM already in progress there, under `oom_lock`) with no locks held; the
+//! fault is then retried. Outside a user fault, and in `sync` mode, the OOM killer runs
+//! synchronously inside the charge, as 6.12 does.
+
+use crate::memcg::MemCgroup;
+use crate::stats::Stat;
+use crate::State;
+use kernel::bindings;
+
+/// Whether the `oom_mode` module parameter says `sync`.
+fn sync_mode() -> bool {
+    // SAFETY: an `int` written with WRITE_ONCE by the parameter's setter; a volatile read is
+    // the matching READ_ONCE.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(crate::shim::memcg_rs_oom_mode)) != 0 }
+}
+
+/// The OOM step of try_charge for `memcg` over its limit. Returns true when the charge
+/// should be retried (the OOM killer made progress), false when it fails.
+pub(crate) fn invoke(state: &State, memcg: &MemCgroup, gfp: bindings::gfp_t, order: i32) -> bool {
+    // Like 6.12, no OOM kill for costly orders: the caller falls back to smaller pages.
+    if order > bindings::PAGE_ALLOC_COSTLY_ORDER as i32 {
+        return false;
+    }
+    if !sync_mode() {
+        // SAFETY: `memcg` is live; the call takes its own css reference for the context.
+        if unsafe { bindings::memcg_deferred_oom_set(memcg.as_ptr(), gfp, order) } {
+            // SAFETY: `memcg` is live.
+            unsafe {
+                bindings::mem_cgroup_memory_event(
+                    memcg.as_ptr(),
+                    bindings::memcg_memory_event_MEMCG_OOM,
+                )
+            };
+            state.stats.inc(Stat::OomContextsRecorded);
+            return false;
+        }
+    }
+    state.stats.inc(Stat::OomSync);
+    state.stats.inc(Stat::OomKillsInvoked);
+    // SAFETY: `memcg` is live; we may sleep (the charge's gfp mask allows blocking).
+    unsafe { bindings::mem_cgroup_oom(memcg.as_ptr(), gfp, order) }
+}
+
+/// Resolves the OOM context recorded by [`invoke`], at the end of the user page fault.
+/// `handle` is false when the fault succeeded after all: the context is just dropped.
+pub(crate) fn synchronize(
+    state: &State,
+    memcg: &MemCgroup,
+    gfp: bindings::gfp_t,
+    order: i32,
+    handle: bool,
+) {
+    if !handle {
+        state.stats.inc(Stat::OomContextsAbandoned);
+        return;
+    }
+    state.stats.inc(Stat::OomContextsResolved);
+    state.stats.inc(Stat::OomKillsInvoked);
+    // SAFETY: the caller holds a css reference on `memcg` and no locks; the OOM killer
+    // serialises on `oom_lock` and finds an OOM victim already dying there, if any.
+    unsafe { bindings::mem_cgroup_out_of_memory(memcg.as_ptr(), gfp, order) };
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The parts of memcg-rs that 6.12's Rust abstractions cannot express: the
+ * oom_mode module parameter, the debugfs stats file, the CPU-hotplug
+ * callback, and a few inline kernel functions (CPU number, preemption,
+ * memcg hierarchy tests, PSI memory stalls). Everything here is a thin
+ * wrapper; the logic is in the Rust files.
+ */
+
+#include <linux/cgroup.h>
+#include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
+#include <linux/memcontrol.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/preempt.h>
+#include <linux/psi.h>
+#include <linux/seq_file.h>
+#include <linux/smp.h>
+#include <linux/string.h>
+
+#include "shim.h"
+
+MODULE_IMPORT_NS(MEMCG_CHARGE_OPS);
+
+
+/* oom_mode: 0 deferred to the end of the user page fault, 1 synchronous. */
+int memcg_rs_oom_mode;
+static const char *const oom_mode_names[] = { "deferred", "sync" };
+
+static int oom_mode_set(const char *val, const struct kernel_param *kp)
+{
+	int mode = sysfs_match_string(oom_mode_names, val);
+
+	if (mode < 0) {
+		pr_err("memcg_rs: oom_mode: '%.*s' is not one of: deferred, sync\n",
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(memcg_rs_oom_mode, mode);
+	return 0;
+}
+
+static int oom_mode_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n", oom_mode_names[READ_ONCE(memcg_rs_oom_mode)]);
+}
+
+static const struct kernel_param_ops oom_mode_ops = {
+	.set = oom_mode_set,
+	.get = oom_mode_get,
+};
+module_param_cb(oom_mode, &oom_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(oom_mode, "Memcg OOM inside a user page fault: deferred (to the fault's end, default) or sync");
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	unsigned int i, n = memcg_rs_stat_count();
+
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%s %llu\n", memcg_rs_stat_name(i), memcg_rs_stat_value(i));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static struct dentry *debugfs_dir;
+static int cpuhp_state = -1;
+
+static int cpu_dead(unsigned int cpu)
+{
+	memcg_rs_cpu_dead(cpu);
+	return 0;
+}
+
+/* Called by the Rust module init once its stocks exist. */
+int memcg_rs_shim_init(void)
+{
+	int ret;
+
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "memcg_rs:dead", NULL, cpu_dead);
+	if (ret < 0)
+		return ret;
+	cpuhp_state = ret;
+
+	debugfs_dir = debugfs_create_dir("memcg_rs", NULL);
+	debugfs_create_file("stats", 0444, debugfs_dir, NULL, &stats_fops);
+	return 0;
+}
+
+void memcg_rs_shim_exit(void)
+{
+	debugfs_remove_recursive(debugfs_dir);
+	if (cpuhp_state >= 0)
+		cpuhp_remove_state_nocalls(cpuhp_state);
+}
+
+void memcg_rs_memstall_enter(unsigned long *flags)
+{
+	psi_memstall_enter(flags);
+}
+
+void memcg_rs_memstall_leave(unsigned long *flags)
+{
+	psi_memstall_leave(flags);
+}
+
+bool memcg_rs_memory_on_v2(void)
+{
+	return cgroup_subsys_on_dfl(memory_cgrp_subsys);
+}
+
+unsigned int memcg_rs_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+/* Pins current to its CPU and returns that CPU's number. */
+unsigned int memcg_rs_get_cpu(void)
+{
+	return get_cpu();
+}
+
+void memcg_rs_put_cpu(void)
+{
+	put_cpu();
+}
+
+/* Whether the charge comes from a user page fault (bindgen's bitfield layout is not trusted). */
+bool memcg_rs_in_user_fault(void)
+{
+	return in_task() && current->in_user_fault;
+}
+
+/* For KUnit: make current look like it is inside a user page fault, or not. */
+void memcg_rs_set_in_user_fault(bool in_fault)
+{
+	current->in_user_fault = in_fault;
+}
+
+bool memcg_rs_memcg_is_descendant(struct mem_cgroup *memcg, struct mem_cgroup *root)
+{
+	return mem_cgroup_is_descendant(memcg, root);
+}

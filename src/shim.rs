@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of the module's C shim (`src/shim.c`).
+
+use kernel::bindings;
+
+// `struct mem_cgroup` holds a zero-sized `u64_stats_sync` on 64-bit, which the lint flags;
+// it only ever crosses the boundary behind a pointer.
+#[allow(improper_ctypes)]
+extern "C" {
+    /// 0: OOM deferred to the end of the user page fault; 1: synchronous.
+    pub(crate) static memcg_rs_oom_mode: core::ffi::c_int;
+    pub(crate) fn memcg_rs_shim_init() -> core::ffi::c_int;
+    pub(crate) fn memcg_rs_shim_exit();
+    pub(crate) fn memcg_rs_memory_on_v2() -> bool;
+    pub(crate) fn memcg_rs_memstall_enter(flags: *mut core::ffi::c_ulong);
+    pub(crate) fn memcg_rs_memstall_leave(flags: *mut core::ffi::c_ulong);
+    pub(crate) fn memcg_rs_nr_cpu_ids() -> core::ffi::c_uint;
+    pub(crate) fn memcg_rs_get_cpu() -> core::ffi::c_uint;
+    pub(crate) fn memcg_rs_put_cpu();
+    pub(crate) fn memcg_rs_in_user_fault() -> bool;
+    pub(crate) fn memcg_rs_set_in_user_fault(in_fault: bool);
+    pub(crate) fn memcg_rs_memcg_is_descendant(
+        memcg: *mut bindings::mem_cgroup,
+        root: *mut bindings::mem_cgroup,
+    ) -> bool;
+}
