@@ -75,9 +75,9 @@ pub(crate) fn try_charge(
                     state.stock.refill(memcg, batch - nr_pages, stats);
                 }
                 // SAFETY: `memcg` is live; this is the memory.high check and punt that
-                // 6.12 does after a successful charge.
+                // 6.12 does after a successful charge, which counts the whole batch.
                 unsafe {
-                    bindings::mem_cgroup_handle_high_charge(memcg.as_ptr(), gfp, nr_pages as u32)
+                    bindings::mem_cgroup_handle_high_charge(memcg.as_ptr(), gfp, batch as u32)
                 };
                 return Ok(());
             }
