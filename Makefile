@@ -3,6 +3,7 @@
 #
 #   make run      boot the VM with memcg_rs.ko and show a memcg OOM kill
 #   make test     every test; last line "N passed, N failed"
+#   make bench    fault throughput: root cgroup, built-in path, memcg-rs
 #   make module   build the kernel (cached) and memcg_rs.ko
 #   make kernel   build the kernel only; prints its tree
 #   make deps     install (as root) or name the packages needed
@@ -11,7 +12,7 @@
 #
 # DEBUG=1 selects the debug kernel (lockdep, KASAN, ...) for any target.
 
-.PHONY: all deps kernel module run test clippy fmt clean
+.PHONY: all deps kernel module run test bench clippy fmt clean
 
 all: module
 
@@ -29,6 +30,9 @@ run:
 
 test:
 	@scripts/run-tests
+
+bench:
+	@scripts/bench
 
 clippy:
 	@touch src/*.rs && CLIPPY=1 scripts/build-module
