@@ -20,4 +20,8 @@ echo "== memory.events:"
 sed 's/^/     /' $CG/demo/memory.events
 echo "== OOM kill, from the kernel log:"
 dmesg | grep -E "invoked oom-killer|oom-kill:|Memory cgroup out of memory" | sed 's/^/     /'
+if module_loaded; then
+	echo "== memcg-rs: the OOM was recorded in the page fault and resolved at its end:"
+	grep -E '^(charges_user_fault|reclaim_calls|oom_)' /sys/kernel/debug/memcg_rs/stats | sed 's/^/     /'
+fi
 [ "$(event demo oom_kill)" -ge 1 ] || fail "no OOM kill happened"
