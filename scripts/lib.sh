@@ -33,13 +33,17 @@ fi
 KMAKE_FLAGS="ARCH=x86_64 LLVM=1"
 
 # Everything that decides what the kernel build produces: the tarball, the
-# pinned version, the patch series, the headers it adds, the config fragments,
-# the build script and the toolchain. Any change gives a new cache entry.
+# pinned version, the patch series, the headers it adds, this variant's config
+# fragments, the build script and the toolchain. Any change gives a new cache
+# entry; the other variant's fragment does not.
 kernel_key() {
 	{
 		echo "$KERNEL_VERSION $VARIANT"
 		stat -c '%s %Y' "$KERNEL_TARBALL" 2>/dev/null || echo "no tarball"
-		(cd "$MEMCG_RS_ROOT" && find kernel include scripts/build-kernel -type f | LC_ALL=C sort | xargs sha256sum)
+		cd "$MEMCG_RS_ROOT" &&
+			{ find kernel/patches include -type f; printf 'kernel/configs/%s\n' $CONFIG_FRAGMENTS; } |
+			LC_ALL=C sort | xargs sha256sum
+		sha256sum kernel/version scripts/build-kernel
 		rustc --version 2>&1
 		clang --version 2>&1 | head -n 1
 		bindgen --version 2>&1
