@@ -373,7 +373,7 @@ unsafe extern "C" fn churn(work: *mut bindings::work_struct) {
         counter.uncharge(1);
         if i % 256 == 0 {
             // SAFETY: Work items run in process context and may sleep.
-            unsafe { bindings::__cond_resched() };
+            unsafe { crate::shim::memcg_rs_cond_resched() };
         }
     }
     for _ in 0..KEEP {

@@ -104,6 +104,12 @@ void memcg_rs_memstall_leave(unsigned long *flags)
 	psi_memstall_leave(flags);
 }
 
+/* cond_resched() is a macro, and no function at all with full preemption. */
+void memcg_rs_cond_resched(void)
+{
+	cond_resched();
+}
+
 bool memcg_rs_memory_on_v2(void)
 {
 	return cgroup_subsys_on_dfl(memory_cgrp_subsys);

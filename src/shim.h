@@ -16,6 +16,7 @@ int memcg_rs_shim_init(void);
 void memcg_rs_shim_exit(void);
 void memcg_rs_memstall_enter(unsigned long *flags);
 void memcg_rs_memstall_leave(unsigned long *flags);
+void memcg_rs_cond_resched(void);
 bool memcg_rs_memory_on_v2(void);
 unsigned int memcg_rs_nr_cpu_ids(void);
 unsigned int memcg_rs_get_cpu(void);

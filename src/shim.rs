@@ -12,6 +12,7 @@ extern "C" {
     pub(crate) static memcg_rs_oom_mode: core::ffi::c_int;
     pub(crate) fn memcg_rs_shim_init() -> core::ffi::c_int;
     pub(crate) fn memcg_rs_shim_exit();
+    pub(crate) fn memcg_rs_cond_resched();
     pub(crate) fn memcg_rs_memory_on_v2() -> bool;
     pub(crate) fn memcg_rs_memstall_enter(flags: *mut core::ffi::c_ulong);
     pub(crate) fn memcg_rs_memstall_leave(flags: *mut core::ffi::c_ulong);
