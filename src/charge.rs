@@ -5,6 +5,7 @@
 
 use crate::memcg::MemCgroup;
 use crate::oom;
+use crate::percpu::CpuGuard;
 use crate::stats::Stat;
 use crate::stock::BATCH;
 use crate::State;
@@ -43,8 +44,9 @@ fn count_charge(state: &State, gfp: bindings::gfp_t, nr_pages: usize) {
     } else {
         (Stat::ChargesOther, Stat::PagesOther)
     };
-    state.stats.inc(charges);
-    state.stats.add(pages, nr_pages as u64);
+    let cpu = CpuGuard::new();
+    state.stats.add_on(&cpu, charges, 1);
+    state.stats.add_on(&cpu, pages, nr_pages as u64);
 }
 
 /// Charges `nr_pages` to `memcg` and its ancestors.

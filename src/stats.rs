@@ -59,7 +59,11 @@ impl Stats {
 
     /// Adds `n` to `stat` on the current CPU.
     pub(crate) fn add(&self, stat: Stat, n: u64) {
-        let cpu = CpuGuard::new();
+        self.add_on(&CpuGuard::new(), stat, n);
+    }
+
+    /// Adds `n` to `stat` on the CPU `cpu` pins, for callers already pinned.
+    pub(crate) fn add_on(&self, cpu: &CpuGuard, stat: Stat, n: u64) {
         // Relaxed: a counter orders nothing; the atomic only keeps interrupts on this
         // CPU, and readers on others, from losing or tearing updates.
         self.cpus.get(cpu.cpu())[stat as usize].fetch_add(n, Ordering::Relaxed);

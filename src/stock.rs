@@ -149,12 +149,12 @@ impl Stock {
                     _ => false,
                 }
             });
-        drop(cpu);
-        stats.inc(if hit {
+        let stat = if hit {
             Stat::StockHits
         } else {
             Stat::StockMisses
-        });
+        };
+        stats.add_on(&cpu, stat, 1);
         hit
     }
 
