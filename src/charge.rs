@@ -33,8 +33,9 @@ fn current() -> *mut bindings::task_struct {
     unsafe { bindings::get_current() }
 }
 
-/// Records which charge point the charge came from, as far as the kernel tells.
-fn count_charge(state: &State, gfp: bindings::gfp_t, nr_pages: usize) {
+/// Records which charge point the charge came from, as far as the kernel tells, on the CPU
+/// `cpu` pins.
+fn count_charge(state: &State, cpu: &CpuGuard, gfp: bindings::gfp_t, nr_pages: usize) {
     // SAFETY: reads current's own fault state.
     let in_fault = unsafe { crate::shim::memcg_rs_in_user_fault() };
     let (charges, pages) = if in_fault {
@@ -44,9 +45,8 @@ fn count_charge(state: &State, gfp: bindings::gfp_t, nr_pages: usize) {
     } else {
         (Stat::ChargesOther, Stat::PagesOther)
     };
-    let cpu = CpuGuard::new();
-    state.stats.add_on(&cpu, charges, 1);
-    state.stats.add_on(&cpu, pages, nr_pages as u64);
+    state.stats.add_on(cpu, charges, 1);
+    state.stats.add_on(cpu, pages, nr_pages as u64);
 }
 
 /// Charges `nr_pages` to `memcg` and its ancestors.
@@ -56,7 +56,14 @@ pub(crate) fn try_charge(
     gfp: bindings::gfp_t,
     nr_pages: usize,
 ) -> Result {
-    count_charge(state, gfp, nr_pages);
+    // The common case, a stock hit, in one pinned section.
+    {
+        let cpu = CpuGuard::new();
+        count_charge(state, &cpu, gfp, nr_pages);
+        if state.stock.consume_on(&cpu, memcg, nr_pages, &state.stats) {
+            return Ok(());
+        }
+    }
     let stats = &state.stats;
     let mut batch = BATCH.max(nr_pages);
     let mut nr_retries = MAX_RECLAIM_RETRIES;
@@ -65,10 +72,12 @@ pub(crate) fn try_charge(
     let mut raised_max_event = false;
 
     // Ends with the memcg over its limit, and whether the charge must be forced anyway.
+    let mut retry = false;
     let (mem_over_limit, force) = loop {
-        if state.stock.consume(memcg, nr_pages, stats) {
+        if retry && state.stock.consume(memcg, nr_pages, stats) {
             return Ok(());
         }
+        retry = true;
 
         let mem_over_limit = match memcg.memory().try_charge(batch) {
             Ok(()) => {

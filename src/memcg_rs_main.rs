@@ -28,6 +28,9 @@ mod page_counter_algo;
 mod page_counter_kunit;
 // End of page counters
 
+#[cfg(CONFIG_KUNIT)]
+#[path = "bench_kunit.rs"]
+mod bench_kunit;
 mod charge;
 mod memcg;
 mod oom;
@@ -62,6 +65,20 @@ pub(crate) fn state() -> &'static State {
     // SAFETY: init publishes a valid `State` before anything can call in (ops registration,
     // debugfs, CPU hotplug), and exit stops all of those before freeing it.
     unsafe { &*state }
+}
+
+/// Runs `f` on the built-in charge path: unregisters our charge ops (which waits for the
+/// calls in flight and gives back our stocks), runs `f`, and registers them again. For the
+/// benchmark, which compares the two paths in one boot; it must not race with module exit.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn with_builtin_path<R>(f: impl FnOnce() -> R) -> Result<R> {
+    let ops = state().ops.as_ptr();
+    // SAFETY: init registered `ops`, which live until exit.
+    to_result(unsafe { bindings::memcg_charge_ops_unregister(ops) })?;
+    let r = f();
+    // SAFETY: as above; registering drains the built-in stocks `f` filled.
+    to_result(unsafe { bindings::memcg_charge_ops_register(ops) })?;
+    Ok(r)
 }
 
 struct MemcgRs {

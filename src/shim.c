@@ -12,6 +12,7 @@
 #include <linux/debugfs.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/kstrtox.h>
 #include <linux/moduleparam.h>
 #include <linux/preempt.h>
 #include <linux/psi.h>
@@ -22,6 +23,9 @@
 #include "shim.h"
 
 MODULE_IMPORT_NS(MEMCG_CHARGE_OPS);
+#if IS_ENABLED(CONFIG_KUNIT)
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+#endif
 
 
 /* oom_mode: 0 deferred to the end of the user page fault, 1 synchronous. */
@@ -52,6 +56,33 @@ static const struct kernel_param_ops oom_mode_ops = {
 };
 module_param_cb(oom_mode, &oom_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(oom_mode, "Memcg OOM inside a user page fault: deferred (to the fault's end, default) or sync");
+
+/*
+ * bench_iters: charges per measurement in the memcg_rs_bench KUnit suite
+ * (make bench raises it; the default keeps the suite quick in make test).
+ */
+#define BENCH_ITERS_MAX 10000000U
+unsigned int memcg_rs_bench_iters = 2000;
+
+static int bench_iters_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int iters;
+
+	if (kstrtouint(val, 0, &iters) || !iters || iters > BENCH_ITERS_MAX) {
+		pr_err("memcg_rs: bench_iters: '%.*s' is not a number from 1 to %u\n",
+		       (int)strcspn(val, "\n"), val, BENCH_ITERS_MAX);
+		return -EINVAL;
+	}
+	WRITE_ONCE(memcg_rs_bench_iters, iters);
+	return 0;
+}
+
+static const struct kernel_param_ops bench_iters_ops = {
+	.set = bench_iters_set,
+	.get = param_get_uint,
+};
+module_param_cb(bench_iters, &bench_iters_ops, &memcg_rs_bench_iters, 0644);
+MODULE_PARM_DESC(bench_iters, "Charges per measurement in the memcg_rs_bench KUnit suite (1-10000000, default 2000)");
 
 static int stats_show(struct seq_file *m, void *v)
 {

@@ -12,6 +12,7 @@ struct mem_cgroup;
 
 /* Implemented in C, called from Rust. */
 extern int memcg_rs_oom_mode;
+extern unsigned int memcg_rs_bench_iters;
 int memcg_rs_shim_init(void);
 void memcg_rs_shim_exit(void);
 void memcg_rs_memstall_enter(unsigned long *flags);

@@ -10,6 +10,8 @@ use kernel::bindings;
 extern "C" {
     /// 0: OOM deferred to the end of the user page fault; 1: synchronous.
     pub(crate) static memcg_rs_oom_mode: core::ffi::c_int;
+    /// Charges per measurement in the `memcg_rs_bench` KUnit suite.
+    pub(crate) static memcg_rs_bench_iters: core::ffi::c_uint;
     pub(crate) fn memcg_rs_shim_init() -> core::ffi::c_int;
     pub(crate) fn memcg_rs_shim_exit();
     pub(crate) fn memcg_rs_cond_resched();

@@ -64,9 +64,26 @@ impl Stats {
 
     /// Adds `n` to `stat` on the CPU `cpu` pins, for callers already pinned.
     pub(crate) fn add_on(&self, cpu: &CpuGuard, stat: Stat, n: u64) {
-        // Relaxed: a counter orders nothing; the atomic only keeps interrupts on this
-        // CPU, and readers on others, from losing or tearing updates.
-        self.cpus.get(cpu.cpu())[stat as usize].fetch_add(n, Ordering::Relaxed);
+        let counter = &self.cpus.get(cpu.cpu())[stat as usize];
+        // Only this CPU writes its counters, and `cpu` keeps us on it. An interrupt on this
+        // CPU may add too, so the add must be one instruction; it need not be a locked one,
+        // which is what `this_cpu_add()` relies on in C.
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `counter` is a live, aligned 8-byte counter. The single `add` cannot be
+        // split by an interrupt, and readers on other CPUs see either the old or the new
+        // value, as an aligned 8-byte access is single-copy atomic on x86.
+        unsafe {
+            core::arch::asm!(
+                "add qword ptr [{counter}], {n}",
+                counter = in(reg) counter.as_ptr(),
+                n = in(reg) n,
+                options(nostack),
+            )
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        // Relaxed: a counter orders nothing; the atomic keeps interrupts on this CPU, and
+        // readers on others, from losing or tearing updates.
+        counter.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(crate) fn inc(&self, stat: Stat) {

@@ -21,49 +21,76 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 
-/// Memcgs cached per CPU: 7 slots of 16 bytes and the lock fit two cache lines.
-pub(crate) const NR_SLOTS: usize = 7;
+/// Memcgs cached per CPU. Their pointers fill one cache line, which every charge searches;
+/// the page counts, the round-robin cursor and the lock share the next one.
+pub(crate) const NR_SLOTS: usize = 8;
 
 /// Pages one memcg may keep in one CPU's stock (6.12's `MEMCG_CHARGE_BATCH`).
 pub(crate) const BATCH: usize = bindings::MEMCG_CHARGE_BATCH as usize;
 
+/// The memcgs one CPU caches and their stocked pages.
 #[derive(Default)]
-struct Slot {
-    memcg: Option<MemcgRef>,
-    nr_pages: usize,
+struct Slots {
+    /// The cached memcgs, each holding a css reference.
+    memcgs: [Option<MemcgRef>; NR_SLOTS],
+    /// Pages stocked for `memcgs[i]`, at most [`BATCH`]; 0 for an empty slot.
+    nr_pages: [u32; NR_SLOTS],
+    /// Next slot to evict when all are taken (round robin).
+    victim: usize,
 }
 
-impl Slot {
-    fn holds(&self, memcg: &MemCgroup) -> bool {
-        self.memcg
-            .as_ref()
-            .is_some_and(|m| core::ptr::eq(m.memcg(), memcg))
+impl Slots {
+    /// The slot caching `memcg`, if any.
+    fn find(&self, memcg: &MemCgroup) -> Option<usize> {
+        self.memcgs
+            .iter()
+            .position(|m| m.as_ref().is_some_and(|m| core::ptr::eq(m.memcg(), memcg)))
     }
 
-    /// Gives the stocked pages back to the counters and drops the memcg.
-    fn drain(&mut self) {
-        if let Some(memcg) = self.memcg.take() {
-            if self.nr_pages > 0 {
-                memcg.memcg().memory().uncharge(self.nr_pages);
+    /// Gives slot `i`'s pages back to the counters and drops its memcg.
+    fn drain(&mut self, i: usize) {
+        if let Some(memcg) = self.memcgs[i].take() {
+            if self.nr_pages[i] > 0 {
+                memcg.memcg().memory().uncharge(self.nr_pages[i] as usize);
             }
         }
-        self.nr_pages = 0;
+        self.nr_pages[i] = 0;
+    }
+
+    /// A slot for `memcg`: its own, a free one, or the round-robin victim, drained.
+    fn slot_for(&mut self, memcg: &MemCgroup, stats: &Stats, cpu: &CpuGuard) -> usize {
+        if let Some(i) = self.find(memcg) {
+            return i;
+        }
+        let i = match self.memcgs.iter().position(|m| m.is_none()) {
+            Some(i) => i,
+            None => {
+                stats.add_on(cpu, Stat::StockEvictions, 1);
+                let i = self.victim;
+                self.victim = (i + 1) % NR_SLOTS;
+                self.drain(i);
+                i
+            }
+        };
+        self.memcgs[i] = Some(memcg.get());
+        i
     }
 }
+
+// `Option<MemcgRef>` is a bare pointer, so the memcgs fill exactly one cache line.
+const _: () = assert!(core::mem::size_of::<[Option<MemcgRef>; NR_SLOTS]>() == 64);
 
 /// One CPU's stock.
 ///
 /// # Invariants
 ///
-/// `slots` and `victim` are only accessed while `locked` is held by the accessor.
+/// `slots` is only accessed while `locked` is held by the accessor.
 pub(crate) struct CpuStock {
+    slots: UnsafeCell<Slots>,
     locked: AtomicBool,
-    slots: UnsafeCell<[Slot; NR_SLOTS]>,
-    /// Next slot to evict when all are taken (round robin).
-    victim: UnsafeCell<usize>,
 }
 
-// SAFETY: the cells are only touched under `locked` (type invariant), and `MemcgRef` is `Send`.
+// SAFETY: the cell is only touched under `locked` (type invariant), and `MemcgRef` is `Send`.
 unsafe impl Sync for CpuStock {}
 
 /// Exclusive access to one CPU's slots.
@@ -72,9 +99,8 @@ struct StockGuard<'a>(&'a CpuStock);
 impl CpuStock {
     fn new() -> Self {
         Self {
+            slots: UnsafeCell::new(Slots::default()),
             locked: AtomicBool::new(false),
-            slots: UnsafeCell::new(Default::default()),
-            victim: UnsafeCell::new(0),
         }
     }
 
@@ -101,17 +127,9 @@ impl CpuStock {
 }
 
 impl StockGuard<'_> {
-    fn slots(&mut self) -> &mut [Slot; NR_SLOTS] {
+    fn slots(&mut self) -> &mut Slots {
         // SAFETY: we hold the lock, so no one else accesses the slots (type invariant).
         unsafe { &mut *self.0.slots.get() }
-    }
-
-    fn next_victim(&mut self) -> usize {
-        // SAFETY: as in `slots`, the lock gives exclusive access.
-        let victim = unsafe { &mut *self.0.victim.get() };
-        let v = *victim;
-        *victim = (v + 1) % NR_SLOTS;
-        v
     }
 }
 
@@ -136,14 +154,24 @@ impl Stock {
 
     /// Takes `nr_pages` for `memcg` from this CPU's stock; false if it has too few.
     pub(crate) fn consume(&self, memcg: &MemCgroup, nr_pages: usize, stats: &Stats) -> bool {
-        let cpu = CpuGuard::new();
-        let stock = self.cpus.get(cpu.cpu());
+        self.consume_on(&CpuGuard::new(), memcg, nr_pages, stats)
+    }
+
+    /// [`Stock::consume`] on the CPU `cpu` pins.
+    pub(crate) fn consume_on(
+        &self,
+        cpu: &CpuGuard,
+        memcg: &MemCgroup,
+        nr_pages: usize,
+        stats: &Stats,
+    ) -> bool {
         // More than a batch is never stocked: a miss without looking.
         let hit = nr_pages <= BATCH
-            && stock.try_lock().is_some_and(|mut stock| {
-                match stock.slots().iter_mut().find(|s| s.holds(memcg)) {
-                    Some(slot) if slot.nr_pages >= nr_pages => {
-                        slot.nr_pages -= nr_pages;
+            && self.cpus.get(cpu.cpu()).try_lock().is_some_and(|mut stock| {
+                let slots = stock.slots();
+                match slots.find(memcg) {
+                    Some(i) if slots.nr_pages[i] as usize >= nr_pages => {
+                        slots.nr_pages[i] -= nr_pages as u32;
                         true
                     }
                     _ => false,
@@ -154,7 +182,7 @@ impl Stock {
         } else {
             Stat::StockMisses
         };
-        stats.add_on(&cpu, stat, 1);
+        stats.add_on(cpu, stat, 1);
         hit
     }
 
@@ -168,28 +196,12 @@ impl Stock {
             return;
         };
         let slots = stock.slots();
-        let i = match slots.iter().position(|s| s.holds(memcg)) {
-            Some(i) => i,
-            None => {
-                let i = match slots.iter().position(|s| s.memcg.is_none()) {
-                    Some(i) => i,
-                    None => {
-                        stats.inc(Stat::StockEvictions);
-                        let i = stock.next_victim();
-                        stock.slots()[i].drain();
-                        i
-                    }
-                };
-                stock.slots()[i].memcg = Some(memcg.get());
-                i
-            }
-        };
-        let slot = &mut stock.slots()[i];
-        slot.nr_pages += nr_pages;
-        if slot.nr_pages > BATCH {
-            memcg.memory().uncharge(slot.nr_pages - BATCH);
-            slot.nr_pages = BATCH;
+        let i = slots.slot_for(memcg, stats, &cpu);
+        let total = slots.nr_pages[i] as usize + nr_pages;
+        if total > BATCH {
+            memcg.memory().uncharge(total - BATCH);
         }
+        slots.nr_pages[i] = total.min(BATCH) as u32;
     }
 
     /// Gives back to the counters every page stocked, on any CPU, for `root` and the memcgs
@@ -207,8 +219,9 @@ impl Stock {
 
     /// Gives back everything stocked on `cpu`, which is offline.
     pub(crate) fn drain_cpu(&self, cpu: usize) {
-        for slot in self.cpus.get(cpu).lock().slots() {
-            slot.drain();
+        let mut stock = self.cpus.get(cpu).lock();
+        for i in 0..NR_SLOTS {
+            stock.slots().drain(i);
         }
     }
 
@@ -219,10 +232,11 @@ impl Stock {
         let (mut local, mut remote) = (0, 0);
         for (n, stock) in self.cpus.iter() {
             let mut stock = stock.lock();
+            let slots = stock.slots();
             let mut drained = false;
-            for slot in stock.slots() {
-                if slot.memcg.as_ref().is_some_and(|m| matches(m.memcg())) {
-                    slot.drain();
+            for i in 0..NR_SLOTS {
+                if slots.memcgs[i].as_ref().is_some_and(|m| matches(m.memcg())) {
+                    slots.drain(i);
                     drained = true;
                 }
             }

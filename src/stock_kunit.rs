@@ -74,7 +74,7 @@ fn consume_misses_for_a_memcg_with_no_slot() -> TestResult {
     Ok(())
 }
 
-fn eighth_memcg_evicts_a_slot_and_its_pages_return() -> TestResult {
+fn memcg_beyond_the_slots_evicts_one_and_its_pages_return() -> TestResult {
     let memcgs = [
         fixture!("/memcg_rs_kunit/s0"),
         fixture!("/memcg_rs_kunit/s1"),
@@ -84,6 +84,7 @@ fn eighth_memcg_evicts_a_slot_and_its_pages_return() -> TestResult {
         fixture!("/memcg_rs_kunit/s5"),
         fixture!("/memcg_rs_kunit/s6"),
         fixture!("/memcg_rs_kunit/s7"),
+        fixture!("/memcg_rs_kunit/s8"),
     ];
     let Ok(f) = setup() else {
         kunit_skip!("no memory")
@@ -174,7 +175,7 @@ kunit_suite!(
     [
         refill_then_consume_hits_without_touching_the_counter,
         consume_misses_for_a_memcg_with_no_slot,
-        eighth_memcg_evicts_a_slot_and_its_pages_return,
+        memcg_beyond_the_slots_evicts_one_and_its_pages_return,
         refill_beyond_a_batch_returns_the_surplus_to_the_counter,
         drain_subtree_returns_the_subtree_and_keeps_the_rest,
         busy_stock_sends_a_refill_to_the_counter,

@@ -91,6 +91,17 @@ void mem_cgroup_handle_high_charge(struct mem_cgroup *memcg, gfp_t gfp_mask,
 				   unsigned int nr_pages);
 void drain_all_stock(struct mem_cgroup *root_memcg);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * The kernel's charge entry point and stock uncharge, exported to KUnit
+ * tests and benchmarks (namespace EXPORTED_FOR_KUNIT_TESTING) so they can
+ * compare the registered charge ops with the built-in path.
+ */
+int memcg_kunit_try_charge(struct mem_cgroup *memcg, gfp_t gfp_mask,
+			   unsigned int nr_pages);
+void memcg_kunit_uncharge(struct mem_cgroup *memcg, unsigned int nr_pages);
+#endif
+
 #ifdef CONFIG_MEMCG_CHARGE_OPS
 #define EXPORT_SYMBOL_CHARGE_OPS(sym) EXPORT_SYMBOL_NS_GPL(sym, MEMCG_CHARGE_OPS)
 #else
