@@ -3,7 +3,7 @@
 #
 #   make run      boot the VM with memcg_rs.ko and show a memcg OOM kill
 #   make test     every test; last line "N passed, N failed"
-#   make bench    fault throughput: root cgroup, built-in path, memcg-rs
+#   make bench    charge-path benchmarks: root cgroup, built-in path, memcg-rs
 #   make module   build the kernel (cached) and memcg_rs.ko
 #   make kernel   build the kernel only; prints its tree
 #   make deps     install (as root) or name the packages needed

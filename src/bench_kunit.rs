@@ -30,20 +30,20 @@ const REPS: usize = 5;
 /// The patterns: name and how many memcgs the charges rotate among.
 const PATTERNS: [(&str, usize); 3] = [("stock_hit", 1), ("rotate8", 8), ("rotate10", 10)];
 
-fn now_ns() -> i64 {
+fn now_ns() -> u64 {
     // SAFETY: reads the monotonic clock; callable in any context.
-    unsafe { bindings::ktime_get() }
+    unsafe { bindings::ktime_get() as u64 }
 }
 
 /// Charges and uncharges one page `iters` times, rotating among `memcgs`, through the
 /// kernel's entry points. Returns the nanoseconds per charge and uncharge, and how many
 /// charges failed.
-fn time_charges(memcgs: &[&MemCgroup], iters: usize) -> (i64, usize) {
+fn time_charges(memcgs: &[&MemCgroup], iters: usize) -> (u64, usize) {
     let gfp = bindings::GFP_KERNEL;
     let mut failed = 0;
     let mut run = |n: usize| {
-        for i in 0..n {
-            let m = memcgs[i % memcgs.len()].as_ptr();
+        for m in memcgs.iter().cycle().take(n) {
+            let m = m.as_ptr();
             // SAFETY: the fixtures keep every memcg live; charging one page may reclaim,
             // which GFP_KERNEL in this kthread allows.
             if unsafe { bindings::memcg_kunit_try_charge(m, gfp, 1) } == 0 {
@@ -58,13 +58,29 @@ fn time_charges(memcgs: &[&MemCgroup], iters: usize) -> (i64, usize) {
     run(memcgs.len() * 2);
     let start = now_ns();
     run(iters);
-    let ns = (now_ns() - start) / iters as i64;
+    let ns = now_ns()
+        .saturating_sub(start)
+        .checked_div(iters as u64)
+        .unwrap_or(0);
     (ns, failed)
 }
 
-fn median(v: &mut [i64]) -> i64 {
-    v.sort_unstable();
-    v[v.len() / 2]
+/// The median of the measurements (insertion sort: there are only [`REPS`]).
+fn median(mut v: [u64; REPS]) -> u64 {
+    for i in 1..REPS {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    v[REPS / 2]
+}
+
+/// `a / b` with two decimals, as text parts (whole, hundredths); 0 when `b` is 0.
+fn ratio(a: u64, b: u64) -> (u64, u64) {
+    let r = a.saturating_mul(100).checked_div(b).unwrap_or(0);
+    (r / 100, r % 100)
 }
 
 fn charge_and_uncharge_builtin_vs_module() -> TestResult {
@@ -91,8 +107,8 @@ fn charge_and_uncharge_builtin_vs_module() -> TestResult {
 
     let mut failed = 0;
     for (name, n) in PATTERNS {
-        let mut builtin = [0i64; REPS];
-        let mut module = [0i64; REPS];
+        let mut builtin = [0u64; REPS];
+        let mut module = [0u64; REPS];
         for rep in 0..REPS {
             let Ok((ns, f)) = crate::with_builtin_path(|| time_charges(&memcgs[..n], iters))
             else {
@@ -105,16 +121,11 @@ fn charge_and_uncharge_builtin_vs_module() -> TestResult {
             module[rep] = ns;
             failed += f;
         }
-        let (b, m) = (median(&mut builtin), median(&mut module));
+        let (b, m) = (median(builtin), median(module));
+        let (whole, hundredths) = ratio(b, m);
         kernel::kunit::info(format_args!(
             "    # bench_kernel try_charge+uncharge {} builtin={}ns module={}ns builtin/module={}.{:02} (median of {}, {} charges each)\n",
-            name,
-            b,
-            m,
-            b / m.max(1),
-            b * 100 / m.max(1) % 100,
-            REPS,
-            iters
+            name, b, m, whole, hundredths, REPS, iters
         ));
     }
 
