@@ -110,8 +110,7 @@ fn charge_and_uncharge_builtin_vs_module() -> TestResult {
         let mut builtin = [0u64; REPS];
         let mut module = [0u64; REPS];
         for rep in 0..REPS {
-            let Ok((ns, f)) = crate::with_builtin_path(|| time_charges(&memcgs[..n], iters))
-            else {
+            let Ok((ns, f)) = crate::with_builtin_path(|| time_charges(&memcgs[..n], iters)) else {
                 kernel::kunit::err(format_args!("    # cannot swap the charge path\n"));
                 return Err(crate::kunit::Failed);
             };

@@ -167,16 +167,20 @@ impl Stock {
     ) -> bool {
         // More than a batch is never stocked: a miss without looking.
         let hit = nr_pages <= BATCH
-            && self.cpus.get(cpu.cpu()).try_lock().is_some_and(|mut stock| {
-                let slots = stock.slots();
-                match slots.find(memcg) {
-                    Some(i) if slots.nr_pages[i] as usize >= nr_pages => {
-                        slots.nr_pages[i] -= nr_pages as u32;
-                        true
+            && self
+                .cpus
+                .get(cpu.cpu())
+                .try_lock()
+                .is_some_and(|mut stock| {
+                    let slots = stock.slots();
+                    match slots.find(memcg) {
+                        Some(i) if slots.nr_pages[i] as usize >= nr_pages => {
+                            slots.nr_pages[i] -= nr_pages as u32;
+                            true
+                        }
+                        _ => false,
                     }
-                    _ => false,
-                }
-            });
+                });
         let stat = if hit {
             Stat::StockHits
         } else {
