@@ -73,3 +73,9 @@ expect_gt() {
 	[ "$2" -gt "$3" ] || fail "$1: got $2, expected more than $3"
 	echo "ok: $1 = $2 (> $3)"
 }
+
+# Whether this boot is the debug kernel's pass of make test (lockdep, KASAN:
+# several times slower), where load/unload loops run fewer cycles.
+debug_pass() {
+	grep -q 'memcg_rs_test_scale=debug' /proc/cmdline
+}
