@@ -109,7 +109,7 @@ impl CpuStock {
     fn try_lock(&self) -> Option<StockGuard<'_>> {
         // Acquire: pairs with the Release in `StockGuard::drop`, so the previous holder's
         // slot updates are visible to us.
-        (!self.locked.swap(true, Ordering::Acquire)).then_some(StockGuard(self))
+        (!self.locked.swap(true, Ordering::Acquire)).then(|| StockGuard(self))
     }
 
     /// Takes the slots, spinning while an owner holds them. For drainers only, which
