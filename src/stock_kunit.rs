@@ -160,9 +160,12 @@ fn busy_stock_sends_a_refill_to_the_counter() -> TestResult {
     a.memcg().memory().charge(4);
     {
         // An interrupted owner holds the slots: the refill must not wait for it.
-        let _held = f.stock.cpus.get(cpu.cpu()).try_lock();
+        let held = f.stock.cpus.get(cpu.cpu()).try_lock();
+        kunit_assert!(held.is_some());
         f.stock.refill(a.memcg(), 4, &f.stats);
         kunit_assert_eq!(a.usage(), base);
+        // The refill's failed try_lock left the owner's lock held.
+        kunit_assert!(f.stock.cpus.get(cpu.cpu()).try_lock().is_none());
         kunit_assert!(!f.stock.consume(a.memcg(), 1, &f.stats));
     }
     kunit_assert!(!f.stock.consume(a.memcg(), 1, &f.stats));
