@@ -15,7 +15,7 @@ use crate::page_counter_algo::{self, CounterLevel};
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -35,23 +35,15 @@ pub(crate) trait UnderflowReport {
     fn report(new: isize, nr_pages: usize);
 }
 
-/// Reports the first underflow since boot with a warning and a stack dump, like the
-/// `WARN_ONCE()` in C's `page_counter_cancel()`.
-///
-/// 6.12 has no `WARN` for Rust; this prints `page_counter underflow` and calls `dump_stack()`
-/// without tainting the kernel. A C shim could turn it into a real `WARN_ONCE()`.
+/// Reports the first underflow since boot with a `WARN_ONCE()`, like C's
+/// `page_counter_cancel()`; the C shim issues it, as 6.12 has no `WARN` for Rust.
 pub(crate) enum WarnOnce {}
 
 impl UnderflowReport for WarnOnce {
     fn report(new: isize, nr_pages: usize) {
-        static WARNED: AtomicBool = AtomicBool::new(false);
-        // Relaxed: only one caller must win; nothing else is ordered by the flag.
-        if WARNED.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        pr_warn!("page_counter underflow: {} nr_pages={}\n", new, nr_pages);
-        // SAFETY: `dump_stack()` has no preconditions and may be called in any context.
-        unsafe { bindings::dump_stack() };
+        // SAFETY: `memcg_rs_warn_underflow()` takes plain integers and may be called in any
+        // context, like `WARN_ONCE()`.
+        unsafe { crate::shim::memcg_rs_warn_underflow(new as _, nr_pages as _) };
     }
 }
 

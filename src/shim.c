@@ -178,3 +178,13 @@ bool memcg_rs_memcg_is_descendant(struct mem_cgroup *memcg, struct mem_cgroup *r
 {
 	return mem_cgroup_is_descendant(memcg, root);
 }
+
+/*
+ * A page counter went below zero: an uncharge without its charge. Rust in 6.12
+ * has no WARN, so the report is made here, once, as C's page_counter_cancel()
+ * makes it.
+ */
+void memcg_rs_warn_underflow(long new, unsigned long nr_pages)
+{
+	WARN_ONCE(1, "page_counter underflow: %ld nr_pages=%lu\n", new, nr_pages);
+}

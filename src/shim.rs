@@ -27,4 +27,6 @@ extern "C" {
         memcg: *mut bindings::mem_cgroup,
         root: *mut bindings::mem_cgroup,
     ) -> bool;
+    /// `WARN_ONCE()` that a page counter went below zero.
+    pub(crate) fn memcg_rs_warn_underflow(new: core::ffi::c_long, nr_pages: core::ffi::c_ulong);
 }
