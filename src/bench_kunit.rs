@@ -84,18 +84,7 @@ fn ratio(a: u64, b: u64) -> (u64, u64) {
 }
 
 fn charge_and_uncharge_builtin_vs_module() -> TestResult {
-    let fixtures = [
-        fixture!("/memcg_rs_kunit/s0"),
-        fixture!("/memcg_rs_kunit/s1"),
-        fixture!("/memcg_rs_kunit/s2"),
-        fixture!("/memcg_rs_kunit/s3"),
-        fixture!("/memcg_rs_kunit/s4"),
-        fixture!("/memcg_rs_kunit/s5"),
-        fixture!("/memcg_rs_kunit/s6"),
-        fixture!("/memcg_rs_kunit/s7"),
-        fixture!("/memcg_rs_kunit/s8"),
-        fixture!("/memcg_rs_kunit/s9"),
-    ];
+    let fixtures = siblings![0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
     let root = fixture!("/memcg_rs_kunit");
     let memcgs = fixtures.each_ref().map(|f| f.memcg());
     // SAFETY: a plain read of a module parameter.

@@ -68,7 +68,7 @@ impl Drop for TestMemcg {
 
 /// Looks up a fixture memcg or skips the case: `let a = fixture!("/memcg_rs_kunit/s0");`.
 macro_rules! fixture {
-    ($path:literal) => {
+    ($path:expr) => {
         match $crate::kunit_fixture::TestMemcg::lookup(kernel::c_str!($path)) {
             Some(m) => m,
             None => kunit_skip!(concat!(
@@ -77,5 +77,13 @@ macro_rules! fixture {
                 ": run through tests/kunit/kunit.sh"
             )),
         }
+    };
+}
+
+/// The fixture memcgs `/memcg_rs_kunit/sN` for the given `N`s, as an array:
+/// `let [a, b] = siblings![0, 1];`. Skips the case if one is missing.
+macro_rules! siblings {
+    ($($n:literal),+ $(,)?) => {
+        [$(fixture!(concat!("/memcg_rs_kunit/s", $n))),+]
     };
 }

@@ -75,17 +75,7 @@ fn consume_misses_for_a_memcg_with_no_slot() -> TestResult {
 }
 
 fn memcg_beyond_the_slots_evicts_one_and_its_pages_return() -> TestResult {
-    let memcgs = [
-        fixture!("/memcg_rs_kunit/s0"),
-        fixture!("/memcg_rs_kunit/s1"),
-        fixture!("/memcg_rs_kunit/s2"),
-        fixture!("/memcg_rs_kunit/s3"),
-        fixture!("/memcg_rs_kunit/s4"),
-        fixture!("/memcg_rs_kunit/s5"),
-        fixture!("/memcg_rs_kunit/s6"),
-        fixture!("/memcg_rs_kunit/s7"),
-        fixture!("/memcg_rs_kunit/s8"),
-    ];
+    let memcgs = siblings![0, 1, 2, 3, 4, 5, 6, 7, 8];
     let Ok(f) = setup() else {
         kunit_skip!("no memory")
     };
