@@ -5,8 +5,8 @@
 
 use crate::memcg::MemCgroup;
 use crate::oom;
-use crate::percpu::CpuGuard;
-use crate::stats::Stat;
+use crate::percpu::{self, CpuGuard};
+use crate::stats::{ChargeKind, Stat};
 use crate::stock::BATCH;
 use crate::State;
 use kernel::bindings;
@@ -33,23 +33,48 @@ fn current() -> *mut bindings::task_struct {
     unsafe { bindings::get_current() }
 }
 
-/// Records which charge point the charge came from, as far as the kernel tells, on the CPU
-/// `cpu` pins.
-fn count_charge(state: &State, cpu: &CpuGuard, gfp: bindings::gfp_t, nr_pages: usize) {
+/// Whether the charge comes from a user page fault: `in_task() && current->in_user_fault`.
+#[inline]
+fn in_user_fault() -> bool {
+    #[cfg(all(target_arch = "x86_64", not(CONFIG_PREEMPT_RT)))]
+    {
+        // SAFETY: the shim sets both before the charge ops are registered, and they do not
+        // change after.
+        let (offset, mask) = unsafe {
+            (
+                crate::shim::memcg_rs_in_user_fault_offset,
+                crate::shim::memcg_rs_in_user_fault_mask,
+            )
+        };
+        percpu::in_task()
+            // SAFETY: `offset` is a byte of current's task_struct, which is live while it
+            // runs. Only current writes `in_user_fault`, which sched.h keeps in a word
+            // written by current alone, so this plain read races with no write.
+            && unsafe { percpu::current().cast::<u8>().add(offset as usize).read() } & mask != 0
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(CONFIG_PREEMPT_RT))))]
     // SAFETY: reads current's own fault state.
-    let in_fault = unsafe { crate::shim::memcg_rs_in_user_fault() };
-    let (charges, pages) = if in_fault {
-        (Stat::ChargesUserFault, Stat::PagesUserFault)
+    unsafe {
+        crate::shim::memcg_rs_in_user_fault()
+    }
+}
+
+/// Where the charge came from, as far as the kernel tells.
+#[inline]
+fn charge_kind(gfp: bindings::gfp_t) -> ChargeKind {
+    if in_user_fault() {
+        ChargeKind::UserFault
     } else if gfp_has(gfp, 1 << bindings::___GFP_ACCOUNT_BIT) {
-        (Stat::ChargesKmem, Stat::PagesKmem)
+        ChargeKind::Kmem
     } else {
-        (Stat::ChargesOther, Stat::PagesOther)
-    };
-    state.stats.add_on(cpu, charges, 1);
-    state.stats.add_on(cpu, pages, nr_pages as u64);
+        ChargeKind::Other
+    }
 }
 
 /// Charges `nr_pages` to `memcg` and its ancestors.
+///
+/// Inlined into the charge operation, so that a stock hit makes no call at all.
+#[inline(always)]
 pub(crate) fn try_charge(
     state: &State,
     memcg: &MemCgroup,
@@ -59,11 +84,25 @@ pub(crate) fn try_charge(
     // The common case, a stock hit, in one pinned section.
     {
         let cpu = CpuGuard::new();
-        count_charge(state, &cpu, gfp, nr_pages);
-        if state.stock.consume_on(&cpu, memcg, nr_pages, &state.stats) {
+        let stats = state.stats.on(&cpu);
+        stats.count_charge(charge_kind(gfp), nr_pages);
+        if state.stock.consume_on(&cpu, memcg, nr_pages, stats) {
             return Ok(());
         }
     }
+    charge_counters(state, memcg, gfp, nr_pages)
+}
+
+/// [`try_charge`] after a stock miss: charges the page counters, reclaiming, draining and
+/// invoking the OOM killer as needed. Out of line, so that the stock hit path saves and
+/// restores only the few registers it needs.
+#[inline(never)]
+fn charge_counters(
+    state: &State,
+    memcg: &MemCgroup,
+    gfp: bindings::gfp_t,
+    nr_pages: usize,
+) -> Result {
     let stats = &state.stats;
     let mut batch = BATCH.max(nr_pages);
     let mut nr_retries = MAX_RECLAIM_RETRIES;

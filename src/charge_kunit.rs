@@ -3,7 +3,7 @@
 //! KUnit cases of try_charge's ladder, one per gfp behaviour, on the real memcg
 //! `/memcg_rs_kunit/tiny` (memory.max = 2 pages, no tasks, nothing to reclaim).
 
-use super::{try_charge, MAX_RECLAIM_RETRIES};
+use super::{in_user_fault, try_charge, MAX_RECLAIM_RETRIES};
 use crate::kunit::TestResult;
 use crate::kunit_fixture::TestMemcg;
 use crate::stats::Stat;
@@ -166,6 +166,21 @@ fn charge_in_a_user_fault_records_the_oom_context_and_fails_fast_after() -> Test
     Ok(())
 }
 
+fn fault_state_read_inline_agrees_with_the_kernel() -> TestResult {
+    let mut seen = [(false, false); 2];
+    for (in_fault, seen) in [true, false].into_iter().zip(&mut seen) {
+        // SAFETY: current is this test's own thread, which alone writes its fault state;
+        // the last pass clears it again.
+        unsafe { crate::shim::memcg_rs_set_in_user_fault(in_fault) };
+        // SAFETY: reads current's own fault state.
+        *seen = (in_user_fault(), unsafe {
+            crate::shim::memcg_rs_in_user_fault()
+        });
+    }
+    kunit_assert_eq!(seen, [(true, true), (false, false)]);
+    Ok(())
+}
+
 kunit_suite!(
     CHARGE_SUITE,
     "memcg_rs_try_charge",
@@ -179,5 +194,6 @@ kunit_suite!(
         memalloc_task_charge_is_forced_without_reclaim,
         charge_outside_a_fault_runs_the_oom_killer_synchronously,
         charge_in_a_user_fault_records_the_oom_context_and_fails_fast_after,
+        fault_state_read_inline_agrees_with_the_kernel,
     ]
 );

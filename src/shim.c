@@ -16,7 +16,9 @@
 #include <linux/moduleparam.h>
 #include <linux/preempt.h>
 #include <linux/psi.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 
@@ -26,7 +28,6 @@ MODULE_IMPORT_NS(MEMCG_CHARGE_OPS);
 #if IS_ENABLED(CONFIG_KUNIT)
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 #endif
-
 
 /* oom_mode: 0 deferred to the end of the user page fault, 1 synchronous. */
 int memcg_rs_oom_mode;
@@ -103,10 +104,41 @@ static int cpu_dead(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * The byte of struct task_struct that holds in_user_fault, and its bit, for
+ * the charge fast path to test inline. A bitfield has no address to take, and
+ * bindgen's task_struct cannot be used instead: it places the fields after
+ * rt_priority 64 bytes too far (its 4-byte padding there is an 8-aligned
+ * type). So they are found once, in a zeroed task_struct with only that bit set.
+ */
+unsigned long memcg_rs_in_user_fault_offset;
+u8 memcg_rs_in_user_fault_mask;
+
+static int find_in_user_fault(void)
+{
+	struct task_struct *probe = kzalloc(sizeof(*probe), GFP_KERNEL);
+	u8 *byte;
+
+	if (!probe)
+		return -ENOMEM;
+	probe->in_user_fault = 1;
+	byte = memchr_inv(probe, 0, sizeof(*probe));
+	if (byte) {
+		memcg_rs_in_user_fault_offset = byte - (u8 *)probe;
+		memcg_rs_in_user_fault_mask = *byte;
+	}
+	kfree(probe);
+	return byte ? 0 : -EINVAL;
+}
+
 /* Called by the Rust module init once its stocks exist. */
 int memcg_rs_shim_init(void)
 {
 	int ret;
+
+	ret = find_in_user_fault();
+	if (ret)
+		return ret;
 
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "memcg_rs:dead", NULL, cpu_dead);
 	if (ret < 0)

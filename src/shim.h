@@ -13,6 +13,8 @@ struct mem_cgroup;
 /* Implemented in C, called from Rust. */
 extern int memcg_rs_oom_mode;
 extern unsigned int memcg_rs_bench_iters;
+extern unsigned long memcg_rs_in_user_fault_offset;
+extern u8 memcg_rs_in_user_fault_mask;
 int memcg_rs_shim_init(void);
 void memcg_rs_shim_exit(void);
 void memcg_rs_memstall_enter(unsigned long *flags);

@@ -12,6 +12,11 @@ extern "C" {
     pub(crate) static memcg_rs_oom_mode: core::ffi::c_int;
     /// Charges per measurement in the `memcg_rs_bench` KUnit suite.
     pub(crate) static memcg_rs_bench_iters: core::ffi::c_uint;
+    /// The byte of `struct task_struct` holding `in_user_fault`; set before the charge ops
+    /// are registered, constant after.
+    pub(crate) static memcg_rs_in_user_fault_offset: core::ffi::c_ulong;
+    /// The bit of `in_user_fault` in that byte.
+    pub(crate) static memcg_rs_in_user_fault_mask: u8;
     pub(crate) fn memcg_rs_shim_init() -> core::ffi::c_int;
     pub(crate) fn memcg_rs_shim_exit();
     pub(crate) fn memcg_rs_cond_resched();
@@ -19,8 +24,12 @@ extern "C" {
     pub(crate) fn memcg_rs_memstall_enter(flags: *mut core::ffi::c_ulong);
     pub(crate) fn memcg_rs_memstall_leave(flags: *mut core::ffi::c_ulong);
     pub(crate) fn memcg_rs_nr_cpu_ids() -> core::ffi::c_uint;
+    // Where percpu.rs and charge.rs cannot do these inline.
+    #[cfg(not(all(target_arch = "x86_64", not(CONFIG_PREEMPT_COUNT))))]
     pub(crate) fn memcg_rs_get_cpu() -> core::ffi::c_uint;
+    #[cfg(not(all(target_arch = "x86_64", not(CONFIG_PREEMPT_COUNT))))]
     pub(crate) fn memcg_rs_put_cpu();
+    #[cfg(any(not(all(target_arch = "x86_64", not(CONFIG_PREEMPT_RT))), CONFIG_KUNIT))]
     pub(crate) fn memcg_rs_in_user_fault() -> bool;
     pub(crate) fn memcg_rs_set_in_user_fault(in_fault: bool);
     pub(crate) fn memcg_rs_memcg_is_descendant(

@@ -15,9 +15,9 @@
 
 use crate::memcg::{MemCgroup, MemcgRef};
 use crate::percpu::{CpuGuard, PerCpu};
-use crate::stats::{Stat, Stats};
+use crate::stats::{CpuStats, Stat, Stats};
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 
@@ -57,23 +57,40 @@ impl Slots {
         self.nr_pages[i] = 0;
     }
 
-    /// A slot for `memcg`: its own, a free one, or the round-robin victim, drained.
-    fn slot_for(&mut self, memcg: &MemCgroup, stats: &Stats, cpu: &CpuGuard) -> usize {
-        if let Some(i) = self.find(memcg) {
-            return i;
-        }
-        let i = match self.memcgs.iter().position(|m| m.is_none()) {
+    /// Adds `nr_pages`, charged to `memcg`, to its slot: `found`, its own if it has one, or
+    /// else a free one or the round-robin victim, drained. What would take the slot above a
+    /// batch goes back to the counters. [`Stock::refill`] does the common case, a slot with
+    /// room for the pages, inline; this is the rest, out of line.
+    #[inline(never)]
+    fn refill_slow(
+        &mut self,
+        found: Option<usize>,
+        memcg: &MemCgroup,
+        nr_pages: usize,
+        stats: CpuStats<'_>,
+    ) {
+        let i = match found {
             Some(i) => i,
             None => {
-                stats.add_on(cpu, Stat::StockEvictions, 1);
-                let i = self.victim;
-                self.victim = (i + 1) % NR_SLOTS;
-                self.drain(i);
+                let i = match self.memcgs.iter().position(|m| m.is_none()) {
+                    Some(i) => i,
+                    None => {
+                        stats.inc(Stat::StockEvictions);
+                        let i = self.victim;
+                        self.victim = (i + 1) % NR_SLOTS;
+                        self.drain(i);
+                        i
+                    }
+                };
+                self.memcgs[i] = Some(memcg.get());
                 i
             }
         };
-        self.memcgs[i] = Some(memcg.get());
-        i
+        let total = self.nr_pages[i] as usize + nr_pages;
+        if total > BATCH {
+            memcg.memory().uncharge(total - BATCH);
+        }
+        self.nr_pages[i] = total.min(BATCH) as u32;
     }
 }
 
@@ -87,7 +104,8 @@ const _: () = assert!(core::mem::size_of::<[Option<MemcgRef>; NR_SLOTS]>() == 64
 /// `slots` is only accessed while `locked` is held by the accessor.
 pub(crate) struct CpuStock {
     slots: UnsafeCell<Slots>,
-    locked: AtomicBool,
+    /// 1 while held, else 0. A word rather than a bool: taking it is then one `lock bts`.
+    locked: AtomicU32,
 }
 
 // SAFETY: the cell is only touched under `locked` (type invariant), and `MemcgRef` is `Send`.
@@ -100,7 +118,7 @@ impl CpuStock {
     fn new() -> Self {
         Self {
             slots: UnsafeCell::new(Slots::default()),
-            locked: AtomicBool::new(false),
+            locked: AtomicU32::new(0),
         }
     }
 
@@ -109,7 +127,7 @@ impl CpuStock {
     fn try_lock(&self) -> Option<StockGuard<'_>> {
         // Acquire: pairs with the Release in `StockGuard::drop`, so the previous holder's
         // slot updates are visible to us.
-        (!self.locked.swap(true, Ordering::Acquire)).then(|| StockGuard(self))
+        (self.locked.fetch_or(1, Ordering::Acquire) & 1 == 0).then(|| StockGuard(self))
     }
 
     /// Takes the slots, spinning while an owner holds them. For drainers only, which
@@ -119,7 +137,7 @@ impl CpuStock {
             if let Some(guard) = self.try_lock() {
                 return guard;
             }
-            while self.locked.load(Ordering::Relaxed) {
+            while self.locked.load(Ordering::Relaxed) != 0 {
                 core::hint::spin_loop();
             }
         }
@@ -136,7 +154,7 @@ impl StockGuard<'_> {
 impl Drop for StockGuard<'_> {
     fn drop(&mut self) {
         // Release: publishes our slot updates to the next holder.
-        self.0.locked.store(false, Ordering::Release);
+        self.0.locked.store(0, Ordering::Release);
     }
 }
 
@@ -154,58 +172,61 @@ impl Stock {
 
     /// Takes `nr_pages` for `memcg` from this CPU's stock; false if it has too few.
     pub(crate) fn consume(&self, memcg: &MemCgroup, nr_pages: usize, stats: &Stats) -> bool {
-        self.consume_on(&CpuGuard::new(), memcg, nr_pages, stats)
+        let cpu = CpuGuard::new();
+        self.consume_on(&cpu, memcg, nr_pages, stats.on(&cpu))
     }
 
-    /// [`Stock::consume`] on the CPU `cpu` pins.
+    /// [`Stock::consume`] on the CPU `cpu` pins, counting in that CPU's `stats`.
+    #[inline]
     pub(crate) fn consume_on(
         &self,
         cpu: &CpuGuard,
         memcg: &MemCgroup,
         nr_pages: usize,
-        stats: &Stats,
+        stats: CpuStats<'_>,
     ) -> bool {
-        // More than a batch is never stocked: a miss without looking.
-        let hit = nr_pages <= BATCH
-            && self
-                .cpus
-                .get(cpu.cpu())
-                .try_lock()
-                .is_some_and(|mut stock| {
-                    let slots = stock.slots();
-                    match slots.find(memcg) {
-                        Some(i) if slots.nr_pages[i] as usize >= nr_pages => {
-                            slots.nr_pages[i] -= nr_pages as u32;
-                            true
-                        }
-                        _ => false,
-                    }
-                });
-        let stat = if hit {
+        // No slot holds more than a batch, so a larger charge misses in the count check; it
+        // is rare enough not to be worth a test of its own on every charge.
+        let hit = self.cpus.this(cpu).try_lock().is_some_and(|mut stock| {
+            let slots = stock.slots();
+            match slots.find(memcg) {
+                Some(i) if slots.nr_pages[i] as usize >= nr_pages => {
+                    slots.nr_pages[i] -= nr_pages as u32;
+                    true
+                }
+                _ => false,
+            }
+        });
+        stats.inc(if hit {
             Stat::StockHits
         } else {
             Stat::StockMisses
-        };
-        stats.add_on(cpu, stat, 1);
+        });
         hit
     }
 
     /// Keeps `nr_pages`, charged to `memcg`, in this CPU's stock. What the stock cannot
     /// take (it is busy, or the memcg would hold more than a batch) goes back to the
     /// counters. Never sleeps; may be called in any context.
+    ///
+    /// Inlined into the refill operation, so that the common case makes no call.
+    #[inline(always)]
     pub(crate) fn refill(&self, memcg: &MemCgroup, nr_pages: usize, stats: &Stats) {
         let cpu = CpuGuard::new();
-        let Some(mut stock) = self.cpus.get(cpu.cpu()).try_lock() else {
-            memcg.memory().uncharge(nr_pages);
+        let Some(mut stock) = self.cpus.this(&cpu).try_lock() else {
+            uncharge_busy(memcg, nr_pages);
             return;
         };
         let slots = stock.slots();
-        let i = slots.slot_for(memcg, stats, &cpu);
-        let total = slots.nr_pages[i] as usize + nr_pages;
-        if total > BATCH {
-            memcg.memory().uncharge(total - BATCH);
+        let found = slots.find(memcg);
+        if let Some(i) = found {
+            let total = slots.nr_pages[i] as usize + nr_pages;
+            if total <= BATCH {
+                slots.nr_pages[i] = total as u32;
+                return;
+            }
         }
-        slots.nr_pages[i] = total.min(BATCH) as u32;
+        slots.refill_slow(found, memcg, nr_pages, stats.on(&cpu));
     }
 
     /// Gives back to the counters every page stocked, on any CPU, for `root` and the memcgs
@@ -254,6 +275,13 @@ impl Stock {
         stats.add(Stat::DrainsLocal, local);
         stats.add(Stat::DrainsRemote, remote);
     }
+}
+
+/// Gives back to `memcg`'s counters the `nr_pages` that a busy stock could not take.
+#[cold]
+#[inline(never)]
+fn uncharge_busy(memcg: &MemCgroup, nr_pages: usize) {
+    memcg.memory().uncharge(nr_pages);
 }
 
 #[cfg(CONFIG_KUNIT)]
