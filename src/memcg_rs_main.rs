@@ -32,6 +32,8 @@ mod page_counter_kunit;
 #[path = "bench_kunit.rs"]
 mod bench_kunit;
 mod charge;
+#[cfg(CONFIG_KUNIT)]
+mod layout_kunit;
 mod memcg;
 mod oom;
 mod ops;

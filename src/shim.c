@@ -22,6 +22,8 @@
 #include <linux/smp.h>
 #include <linux/string.h>
 
+#include <kunit/test.h>
+
 #include "shim.h"
 
 MODULE_IMPORT_NS(MEMCG_CHARGE_OPS);
@@ -220,3 +222,64 @@ void memcg_rs_warn_underflow(long new, unsigned long nr_pages)
 {
 	WARN_ONCE(1, "page_counter underflow: %ld nr_pages=%lu\n", new, nr_pages);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Where C places the fields the Rust code reads or writes through bindgen's
+ * structs, for the KUnit case that checks bindgen agrees: bindgen 0.73
+ * misplaces fields that follow some paddings (in task_struct, all after
+ * rt_priority), and such a field read from Rust would be silently wrong.
+ */
+#define LAYOUT(type, field) { #type "." #field, offsetof(struct type, field) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} c_layout[] = {
+	LAYOUT(page_counter, usage),
+	LAYOUT(page_counter, emin),
+	LAYOUT(page_counter, min_usage),
+	LAYOUT(page_counter, children_min_usage),
+	LAYOUT(page_counter, elow),
+	LAYOUT(page_counter, low_usage),
+	LAYOUT(page_counter, children_low_usage),
+	LAYOUT(page_counter, watermark),
+	LAYOUT(page_counter, local_watermark),
+	LAYOUT(page_counter, failcnt),
+	LAYOUT(page_counter, protection_support),
+	LAYOUT(page_counter, min),
+	LAYOUT(page_counter, low),
+	LAYOUT(page_counter, high),
+	LAYOUT(page_counter, max),
+	LAYOUT(page_counter, parent),
+	{ "sizeof page_counter", sizeof(struct page_counter) },
+	LAYOUT(mem_cgroup, css),
+	LAYOUT(mem_cgroup, memory),
+	LAYOUT(mem_cgroup, memory_events),
+	LAYOUT(cgroup, self),
+	LAYOUT(task_struct, flags),
+	LAYOUT(kunit, status),
+	LAYOUT(kunit, status_comment),
+#ifdef CONFIG_X86_64
+	LAYOUT(pcpu_hot, current_task),
+	LAYOUT(pcpu_hot, preempt_count),
+	LAYOUT(pcpu_hot, cpu_number),
+#endif
+};
+
+/* For KUnit: C's offset of NAME ("struct.field"), or -1 if the table lacks it. */
+long memcg_rs_c_layout(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c_layout); i++)
+		if (!strcmp(c_layout[i].name, name))
+			return c_layout[i].offset;
+	return -1;
+}
+
+unsigned int memcg_rs_c_layout_count(void)
+{
+	return ARRAY_SIZE(c_layout);
+}
+#endif

@@ -29,6 +29,8 @@ void memcg_rs_set_in_user_fault(bool in_fault);
 bool memcg_rs_memcg_is_descendant(struct mem_cgroup *memcg,
 				  struct mem_cgroup *root);
 void memcg_rs_warn_underflow(long new, unsigned long nr_pages);
+long memcg_rs_c_layout(const char *name);
+unsigned int memcg_rs_c_layout_count(void);
 
 /* Implemented in Rust (stats.rs, ops.rs), called from C. */
 unsigned int memcg_rs_stat_count(void);

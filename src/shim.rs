@@ -37,5 +37,11 @@ extern "C" {
         root: *mut bindings::mem_cgroup,
     ) -> bool;
     /// `WARN_ONCE()` that a page counter went below zero.
+    /// C's offset of the field `name` ("struct.field"), or -1 (KUnit only).
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn memcg_rs_c_layout(name: *const kernel::ffi::c_char) -> core::ffi::c_long;
+    /// How many fields `memcg_rs_c_layout` knows (KUnit only).
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn memcg_rs_c_layout_count() -> core::ffi::c_uint;
     pub(crate) fn memcg_rs_warn_underflow(new: core::ffi::c_long, nr_pages: core::ffi::c_ulong);
 }
