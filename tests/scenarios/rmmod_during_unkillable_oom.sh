@@ -82,6 +82,7 @@ stuck_run() { # MODE
 	mode=$1
 	cg=stuck_$mode
 	mkcg $cg 16M
+	drop_caches
 	give_back_stocks
 	flush_stats $cg
 	base=$(cat $CG/$cg/memory.current)
@@ -138,10 +139,16 @@ stuck_run() { # MODE
 	expect_eq "$cg memory.events oom_kill (nothing was killable)" "$(event $cg oom_kill)" 0
 	echo "$cg memory.events: oom $(event $cg oom), max $(event $cg max)"
 
-	# The task's memory is gone: back to the baseline once the stocks are.
-	# kmem may keep the object stocks' byte remainders (see
-	# charge_ops_hot_swap.sh check_back): at most NCPU - 1 pages.
-	sleep 1
+	# The task's memory is gone: back to the baseline once the stocks are,
+	# and once the per-CPU LRU add batches, which hold a reference on the
+	# last folios the task faulted (and so keep them charged), are drained:
+	# drop_caches drains them on every CPU. kmem may keep the object stocks'
+	# byte remainders (see charge_ops_hot_swap.sh check_back): at most
+	# NCPU - 1 pages.
+	give_back_stocks
+	flush_stats $cg
+	echo "$cg after the task, stocks given back: memory.current $(cat $CG/$cg/memory.current)"
+	drop_caches
 	give_back_stocks
 	flush_stats $cg
 	now=$(cat $CG/$cg/memory.current)
