@@ -122,14 +122,6 @@ flush_stats() {
 	cat $CG/$P/cpu.stat >/dev/null
 }
 
-# no_underflow WHEN: memcg-rs reports a page counter taken below zero (more
-# uncharged than charged) as "page_counter underflow" and a stack dump, with
-# no WARNING line for scripts/vm to catch: look for it.
-no_underflow() {
-	line=$(dmesg | grep 'page_counter underflow' | head -n 1)
-	[ -z "$line" ] || fail "$1: the module reported: $line"
-}
-
 # give_back_stocks: hand every stocked page back to the page counters and
 # leave the module unloaded. Unloading releases the module's stocks
 # synchronously; loading empties the built-in page and object stocks of every

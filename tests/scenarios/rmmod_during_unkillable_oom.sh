@@ -25,13 +25,7 @@ cgstat() {
 	sed -n "s/^$1 //p" $CG/cgroup.stat
 }
 
-# no_underflow WHEN: memcg-rs reports a page counter taken below zero with
-# "page_counter underflow" and a stack dump, no WARNING line for scripts/vm.
-# (dmesg -c below clears the log: each check covers the time since.)
-no_underflow() {
-	line=$(dmesg | grep 'page_counter underflow' | head -n 1)
-	[ -z "$line" ] || fail "$1: the module reported: $line"
-}
+# (dmesg -c below clears the log: each no_underflow covers the time since.)
 
 # give_back_stocks: every stocked page back to the page counters, module
 # unloaded (see charge_ops_hot_swap.sh).

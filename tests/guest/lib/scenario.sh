@@ -56,6 +56,14 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
+# no_underflow WHEN: fail at once if a page counter went below zero (more
+# uncharged than charged): the WARN_ONCE "page_counter underflow" in the
+# kernel log. scripts/vm would fail the run for it too, but only at the end.
+no_underflow() {
+	line=$(dmesg | grep 'page_counter underflow' | head -n 1)
+	[ -z "$line" ] || fail "$1: the kernel reported: $line"
+}
+
 # Whether memcg_rs.ko is loaded (scenarios run with and without it).
 module_loaded() {
 	grep -q '^memcg_rs ' /proc/modules
