@@ -59,12 +59,34 @@ static int child(char *shared)
 	return 0;
 }
 
+/*
+ * Waits for one child and counts it out of *running, and as failed if it
+ * did not exit with 0. Returns 0, or -1 if wait() failed (counted as a
+ * failure); an interrupted wait returns 0 with nothing reaped.
+ */
+static int reap(int *running, unsigned long *failed)
+{
+	int status;
+
+	if (wait(&status) < 0) {
+		if (errno == EINTR)
+			return 0;
+		perror("fork_churn: wait");
+		(*failed)++;
+		return -1;
+	}
+	(*running)--;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		(*failed)++;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_stop };	/* no SA_RESTART */
 	unsigned long forked = 0, failed = 0;
 	struct timespec now, deadline;
-	int seconds, parallel, running = 0, status;
+	int seconds, parallel, running = 0;
 	char *shared;
 	pid_t pid;
 
@@ -108,31 +130,12 @@ int main(int argc, char **argv)
 			running++;
 			continue;
 		}
-		pid = wait(&status);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("fork_churn: wait");
-			failed++;
+		if (reap(&running, &failed) < 0)
 			break;
-		}
-		running--;
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
-			failed++;
 	}
-	while (running > 0) {
-		pid = wait(&status);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("fork_churn: wait");
-			failed++;
+	while (running > 0)
+		if (reap(&running, &failed) < 0)
 			break;
-		}
-		running--;
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
-			failed++;
-	}
 	printf("fork_churn: %lu children forked, %lu failed\n", forked, failed);
 	return failed || !forked;
 }
