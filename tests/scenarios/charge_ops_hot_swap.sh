@@ -36,22 +36,6 @@ kmem() {
 	stat_of $P${1:+/$1} kernel
 }
 
-cgstat() {
-	sed -n "s/^$1 //p" $CG/cgroup.stat
-}
-
-# wait_dying_zero WHAT: poll cgroup.stat for up to 10 s; css release is async.
-wait_dying_zero() {
-	n=0
-	while [ "$(cgstat nr_dying_descendants)$(cgstat nr_dying_subsys_memory)" != 00 ] &&
-		[ $n -lt 20 ]; do
-		sleep 0.5
-		n=$((n + 1))
-	done
-	expect_eq "nr_dying_descendants $1 (after $((n * 500)) ms)" "$(cgstat nr_dying_descendants)" 0
-	expect_eq "nr_dying_subsys_memory $1" "$(cgstat nr_dying_subsys_memory)" 0
-}
-
 # memory.stat is flushed every 2 s, or sooner after many updates.
 settle_stats() {
 	sleep 3
@@ -179,7 +163,7 @@ done
 for c in $KIDS; do
 	rmdir $CG/$P/$c || fail "rmdir $P/$c"
 done
-wait_dying_zero "after removing $KIDS"
+wait_dying_zero "after removing $KIDS" 10
 # The children's struct mem_cgroup is freed after an RCU grace period; their
 # object cgroups, reparented to $P, uncharge their remainders when released.
 sleep 1
@@ -189,4 +173,4 @@ table "$P after removing its children, module unloaded"
 check_back ""
 insmod /lib/modules/memcg_rs.ko || fail "insmod (end)"
 rmdir $CG/$P || fail "rmdir $P"
-wait_dying_zero "after removing $P"
+wait_dying_zero "after removing $P" 10

@@ -88,10 +88,6 @@ kmem() {
 	stat_of $P${1:+/$1} kernel
 }
 
-cgstat() {
-	sed -n "s/^$1 //p" $CG/cgroup.stat
-}
-
 # var NAME CGROUP: a shell variable name for CGROUP's NAME figure.
 var() {
 	echo "$1_$(echo "${2:-top}" | tr / _)"
@@ -100,18 +96,6 @@ var() {
 # memcgs CGROUP: the memcgs in CGROUP's subtree, itself included.
 memcgs() {
 	find "$(path $1)" -type d | wc -l
-}
-
-# wait_dying_zero WHAT: css release is asynchronous; poll for up to 30 s.
-wait_dying_zero() {
-	n=0
-	while [ "$(cgstat nr_dying_descendants)$(cgstat nr_dying_subsys_memory)" != 00 ] &&
-		[ $n -lt 60 ]; do
-		sleep 0.5
-		n=$((n + 1))
-	done
-	expect_eq "nr_dying_descendants $1 (after $((n * 500)) ms)" "$(cgstat nr_dying_descendants)" 0
-	expect_eq "nr_dying_subsys_memory $1" "$(cgstat nr_dying_subsys_memory)" 0
 }
 
 # flush_stats: reading cpu.stat of a non-root cgroup flushes the rstat tree
@@ -424,7 +408,7 @@ nr_memcgs=$(memcgs "")
 for c in $LEAVES $MIDS; do
 	rmdir $CG/$P/$c || fail "rmdir $P/$c"
 done
-wait_dying_zero "after removing $MIDS and their children"
+wait_dying_zero "after removing $MIDS and their children" 30
 # The children's object cgroups are reparented to $P: each uncharges its
 # byte remainders when released, after an RCU grace period, or later if a
 # cached object still holds it. Until then each keeps at most NCPU - 1 pages
@@ -438,6 +422,6 @@ expect_le "$P kmem above its empty baseline (objcg byte remainders)" $(($(kmem) 
 	$((nr_memcgs * (NCPU - 1) * PAGE))
 insmod /lib/modules/memcg_rs.ko || fail "insmod (end)"
 rmdir $CG/$P || fail "rmdir $P"
-wait_dying_zero "after removing $P"
+wait_dying_zero "after removing $P" 30
 [ -z "$bad" ] || fail "memory.current against memory.stat:$bad"
 echo "hot_swap_stress: $CYCLES cycles, $max_writes memory.max rewrites, $hotplug_ops hotplug operations, $nr_samples samples; storm $t_storm s, whole scenario $(($(date +%s) - t_start)) s"

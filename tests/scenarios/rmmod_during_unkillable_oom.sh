@@ -21,10 +21,6 @@ CYCLES=5
 
 module_loaded || fail "memcg_rs not loaded at start"
 
-cgstat() {
-	sed -n "s/^$1 //p" $CG/cgroup.stat
-}
-
 # (dmesg -c below clears the log: each no_underflow covers the time since.)
 
 # give_back_stocks: every stocked page back to the page counters, module

@@ -56,6 +56,24 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
+# cgstat NAME: an entry of the root's cgroup.stat.
+cgstat() {
+	sed -n "s/^$1 //p" $CG/cgroup.stat
+}
+
+# wait_dying_zero WHAT SECONDS: css release is asynchronous; poll for up to
+# SECONDS until no cgroup and no memory css is dying, then check both.
+wait_dying_zero() {
+	n=0
+	while [ "$(cgstat nr_dying_descendants)$(cgstat nr_dying_subsys_memory)" != 00 ] &&
+		[ $n -lt $(($2 * 2)) ]; do
+		sleep 0.5
+		n=$((n + 1))
+	done
+	expect_eq "nr_dying_descendants $1 (after $((n * 500)) ms)" "$(cgstat nr_dying_descendants)" 0
+	expect_eq "nr_dying_subsys_memory $1" "$(cgstat nr_dying_subsys_memory)" 0
+}
+
 # no_underflow WHEN: fail at once if a page counter went below zero (more
 # uncharged than charged): the WARN_ONCE "page_counter underflow" in the
 # kernel log. scripts/vm would fail the run for it too, but only at the end.
