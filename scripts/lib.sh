@@ -16,7 +16,7 @@ note() {
 # The pinned kernel version: the one non-comment line of kernel/version.
 KERNEL_VERSION=$(grep -v '^#' "$MEMCG_RS_ROOT/kernel/version" | head -n 1)
 KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-BINDGEN_VERSION=0.73.0
+BINDGEN_VERSION=0.72.1
 
 # Build cache: kernel trees live outside the repository, one per key.
 CACHE_ROOT=${MEMCG_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/memcg-rs}

@@ -3,10 +3,12 @@
 //! KUnit: bindgen's struct layouts against C's, for every field the Rust code reaches
 //! through a bindgen struct rather than a C helper.
 //!
-//! bindgen 0.73 emits some paddings as 8-aligned arrays and so places the fields after them
-//! too far (in `task_struct`, every field after `rt_priority`). A Rust access to such a
+//! bindgen 0.73.0 emitted some paddings as 8-aligned arrays and so placed the fields after
+//! them too far (in `task_struct`, every field after `rt_priority`). A Rust access to such a
 //! field would read or write the wrong memory without any error; this case fails instead.
-//! Add a field here (and to the C table in `shim.c`) before reaching it from Rust.
+//! `scripts/check-bindgen-layout` checks every struct at build time; this checks the fields
+//! the module uses against the running kernel's C. Add a field here (and to the C table in
+//! `shim.c`) before reaching it from Rust.
 
 use crate::kunit::TestResult;
 use core::mem::{offset_of, size_of};

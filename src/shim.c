@@ -109,9 +109,9 @@ static int cpu_dead(unsigned int cpu)
 /*
  * The byte of struct task_struct that holds in_user_fault, and its bit, for
  * the charge fast path to test inline. A bitfield has no address to take, and
- * bindgen's task_struct cannot be used instead: it places the fields after
- * rt_priority 64 bytes too far (its 4-byte padding there is an 8-aligned
- * type). So they are found once, in a zeroed task_struct with only that bit set.
+ * bindgen's accessor for it would tie the fast path to bindgen's layout (0.73.0
+ * placed the fields after rt_priority 64 bytes too far). So they are found
+ * once, in a zeroed task_struct with only that bit set.
  */
 unsigned long memcg_rs_in_user_fault_offset;
 u8 memcg_rs_in_user_fault_mask;
@@ -226,8 +226,8 @@ void memcg_rs_warn_underflow(long new, unsigned long nr_pages)
 #if IS_ENABLED(CONFIG_KUNIT)
 /*
  * Where C places the fields the Rust code reads or writes through bindgen's
- * structs, for the KUnit case that checks bindgen agrees: bindgen 0.73
- * misplaces fields that follow some paddings (in task_struct, all after
+ * structs, for the KUnit case that checks bindgen agrees: bindgen 0.73.0
+ * misplaced fields that follow some paddings (in task_struct, all after
  * rt_priority), and such a field read from Rust would be silently wrong.
  */
 #define LAYOUT(type, field) { #type "." #field, offsetof(struct type, field) }
