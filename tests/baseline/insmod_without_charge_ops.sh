@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# On a kernel without the charge-ops interface (the baseline kernel of
-# scripts/series-cost: same source and config, no patch series), loading
+# On a kernel without the charge-ops interface (scripts/baseline-kernel: same
+# source and normal config, no patch series; make test boots it), loading
 # memcg_rs.ko fails cleanly: insmod reports unknown symbols, the kernel log
 # names the interface's registration function as the missing one, nothing is
 # left loaded, and the built-in charge path goes on enforcing memory.max.
