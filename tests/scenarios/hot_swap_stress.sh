@@ -98,14 +98,6 @@ memcgs() {
 	find "$(path $1)" -type d | wc -l
 }
 
-# flush_stats: reading cpu.stat of a non-root cgroup flushes the rstat tree
-# below it (cgroup_base_stat_cputime_show -> cgroup_rstat_flush_hold), memcg
-# statistics included (mem_cgroup_css_rstat_flush). memory.stat alone only
-# flushes past MEMCG_CHARGE_BATCH * nr_cpus pending updates, or every 2 s.
-flush_stats() {
-	cat $CG/$P/cpu.stat >/dev/null
-}
-
 # give_back_stocks: hand every stocked page back to the page counters and
 # leave the module unloaded. Unloading releases the module's stocks
 # synchronously; loading empties the built-in page and object stocks of every
@@ -159,7 +151,7 @@ bad=""
 
 # snapshot: "memory.current anon file kernel sock" per cgroup, one a line.
 snapshot() {
-	flush_stats
+	flush_stats $P
 	for c in "" $MIDS $LEAVES; do
 		echo "$(cur $c) $(awk '$1 == "anon" { a = $2 } $1 == "file" { f = $2 }
 			$1 == "kernel" { k = $2 } $1 == "sock" { s = $2 }
@@ -260,7 +252,7 @@ expect_eq "nr_dying_descendants at start" "$(cgstat nr_dying_descendants)" 0
 mkcg $P 768M
 echo +memory >$CG/$P/cgroup.subtree_control || fail "+memory in $P"
 give_back_stocks
-flush_stats
+flush_stats $P
 empty_top=$(cur)
 emptyk_top=$(kmem)
 mkcg $P/a 160M 128M
@@ -277,7 +269,7 @@ mkcg $P/b/b2 "" 10M        # churn: ext2 reads over memory.high
 mkcg $P/b/b3 48M           # sock_churn over 127.0.0.1 and ::1
 mkcg $P/b/b4 16M 12M       # ext2 writes over memory.high
 give_back_stocks
-flush_stats
+flush_stats $P
 for c in "" $MIDS $LEAVES; do
 	eval "$(var base $c)=$(cur $c) $(var basek $c)=$(kmem $c)"
 done
@@ -392,7 +384,7 @@ done
 # Slab objects freed through RCU (task structs, pids, sockets) uncharge late.
 sleep 1
 give_back_stocks
-flush_stats
+flush_stats $P
 table "final, module unloaded"
 for c in "" $MIDS $LEAVES; do
 	check_back "$c"
@@ -415,7 +407,7 @@ wait_dying_zero "after removing $MIDS and their children" 30
 # charged to $P (see check_back), as does $P's own.
 sleep 1
 give_back_stocks
-flush_stats
+flush_stats $P
 echo "$P without children, module unloaded: memory.current $(cur) (kernel $(kmem)), empty baseline $empty_top (kernel $emptyk_top)"
 expect_eq "$P memory.current - kernel back to its empty baseline" $(($(cur) - $(kmem))) $((empty_top - emptyk_top))
 expect_le "$P kmem above its empty baseline (objcg byte remainders)" $(($(kmem) - emptyk_top)) \

@@ -41,12 +41,6 @@ settle() {
 	flush_stats $1
 }
 
-# flush_stats CGROUP: reading a cgroup's cpu.stat flushes its rstat subtree,
-# memory.stat included.
-flush_stats() {
-	cat $CG/$1/cpu.stat >/dev/null
-}
-
 # oom_events_grow CGROUP WHAT: wait up to 30 s for memory.events oom to go
 # up, proof that the task is (still) going through the memcg OOM path.
 oom_events_grow() {
@@ -157,14 +151,8 @@ stuck_run() { # MODE
 	echo "$cg after the task, module unloaded: memory.current $now (kernel $k), try $tries"
 	expect_eq "$cg memory.current - kernel back to baseline" $((now - k)) $((base - basek))
 	expect_le "$cg kmem above baseline (objcg byte remainders)" $((k - basek)) $(((NCPU - 1) * 4096))
-	# Loading drains the built-in object stocks, which may hold bytes of
-	# kmem that objects freed (through RCU) since the stocks were given
-	# back: their whole pages are uncharged. Nothing else moves.
 	insmod $MOD || fail "insmod (end of $mode)"
-	flush_stats $cg
-	after=$(cat $CG/$cg/memory.current)
-	expect_eq "$cg memory.current - kernel after loading again" $((after - $(stat_of $cg kernel))) $((now - k))
-	expect_le "$cg memory.current after loading again" $after $now
+	expect_load_kept $cg $now $k
 	rmdir $CG/$cg || fail "rmdir $cg"
 }
 

@@ -87,6 +87,26 @@ module_loaded() {
 	grep -q '^memcg_rs ' /proc/modules
 }
 
+# flush_stats CGROUP: reading cpu.stat of a non-root cgroup flushes the rstat
+# tree below it (cgroup_base_stat_cputime_show -> cgroup_rstat_flush_hold),
+# memcg statistics included (mem_cgroup_css_rstat_flush). memory.stat alone
+# only flushes past MEMCG_CHARGE_BATCH * nr_cpus pending updates, or every 2 s.
+flush_stats() {
+	cat $CG/$1/cpu.stat >/dev/null
+}
+
+# expect_load_kept CGROUP CURRENT KERNEL: right after an insmod, CGROUP still
+# holds what it held before (memory.current CURRENT, memory.stat kernel
+# KERNEL), but for kmem. Loading drains the built-in object stocks, which may
+# hold bytes of kmem that objects freed (through RCU) since the stocks were
+# given back: their whole pages are uncharged. Nothing else moves.
+expect_load_kept() {
+	flush_stats $1
+	after=$(cat $CG/$1/memory.current)
+	expect_eq "$1 memory.current - kernel after the load" $((after - $(stat_of $1 kernel))) $(($2 - $3))
+	expect_le "$1 memory.current after the load" $after $2
+}
+
 # mstat NAME: a counter of /sys/kernel/debug/memcg_rs/stats.
 mstat() {
 	v=$(sed -n "s/^$1 //p" /sys/kernel/debug/memcg_rs/stats)
