@@ -35,7 +35,7 @@ bench:
 	@scripts/bench
 
 clippy:
-	@touch src/*.rs && CLIPPY=1 scripts/build-module
+	@scripts/clippy-check
 
 fmt:
 	@rustfmt --edition 2021 --config-path "$$(scripts/build-kernel)/.rustfmt.toml" src/*.rs

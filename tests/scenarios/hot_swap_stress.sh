@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # modes: module
+# long
 # memcg_rs.ko unloads and loads 100 times while eight cgroups, three levels
 # deep, keep every vCPU busy with anonymous faults, page cache on ext2, tmpfs
 # writes, fork and exit, and TCP over 127.0.0.1 and ::1; meanwhile their
@@ -9,7 +10,9 @@
 # per-CPU stocks may hold (on the built-in path the stocks are emptied
 # first, so that no stock hides a charge gone missing). Afterwards every
 # cgroup's memory.current is back to its baseline, every cgroup can be
-# removed and no dying cgroup stays.
+# removed and no dying cgroup stays. Reclaim at memory.max and over
+# memory.high runs through the swaps, so pages charged on one path are
+# reclaimed and uncharged on the other.
 . scenario.sh
 
 CYCLES=100
@@ -43,10 +46,13 @@ t_start=$(date +%s)
 # --- Files the workloads use, made here in the root cgroup so that their
 # inodes, dentries and ext2 metadata are not charged to the workloads.
 setup_ext2
+# The files a1 and b2 only read are sparse: reading a hole fills the page
+# cache (and charges the reader) as reading a block does, and making them
+# costs no writes (seconds on the debug kernel).
 for c in a1 b2; do
 	mkdir /mnt/ext2/$c || fail "mkdir /mnt/ext2/$c"
 	for f in 0 1 2 3 4; do
-		dd if=/dev/zero of=/mnt/ext2/$c/f$f bs=1M count=4 2>/dev/null || fail "dd $c/f$f"
+		truncate -s 4M /mnt/ext2/$c/f$f || fail "truncate $c/f$f"
 	done
 done
 mkdir /mnt/ext2/a2 /mnt/ext2/b4 || fail "mkdir /mnt/ext2/a2 b4"
@@ -372,6 +378,11 @@ done
 for c in $LEAVES; do
 	expect_eq "$c oom_kill" "$(event $P/$c oom_kill)" 0
 done
+# The swaps happened while reclaim ran on both charge paths: at memory.max
+# (a/a1 reads 20 MiB against at most 20M) and over memory.high (b/b2 reads
+# 20 MiB over 10M).
+expect_gt "a/a1 memory.events max (reclaim at memory.max)" "$(event $P/a/a1 max)" 0
+expect_gt "b/b2 memory.events high (reclaim over memory.high)" "$(event $P/b/b2 high)" 0
 
 # --- Back to the baseline once the workloads' memory is gone.
 rm -f /mnt/tmpfs/a3/f0 /mnt/tmpfs/a3/f1
