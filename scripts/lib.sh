@@ -58,3 +58,17 @@ kernel_dir() {
 kernel_ready() {
 	[ -f "$(dirname "$(kernel_dir)")/complete" ]
 }
+
+# kernel_reports: the first lines of stdin (a console log) that report a
+# kernel problem: an oops, BUG, WARN, lockdep, KASAN, UBSAN, RCU or
+# sleeping-in-atomic report, a hung task or a page counter underflow.
+kernel_reports() {
+	grep -E -m 5 "$(
+		printf '%s|' 'Kernel panic' 'BUG:' 'Oops' 'WARNING:' 'cut here' 'general protection fault' \
+			'possible recursive locking' 'circular locking dependency' 'inconsistent lock state' \
+			'suspicious RCU usage' 'KASAN' 'UBSAN' 'sleeping function called from invalid context' \
+			'rcu_sched self-detected stall' 'rcu: INFO' 'blocked for more than' 'Call Trace without' \
+			'page_counter underflow' |
+			sed 's/|$//'
+	)" || true
+}
