@@ -45,7 +45,8 @@ t_start=$(date +%s)
 
 # --- Files the workloads use, made here in the root cgroup so that their
 # inodes, dentries and ext2 metadata are not charged to the workloads.
-setup_ext2
+# 64 MiB: the blocks written are b4's 12 MiB and a2's few bytes.
+setup_ext2 65536
 # The files a1 and b2 only read are sparse: reading a hole fills the page
 # cache (and charges the reader) as reading a block does, and making them
 # costs no writes (seconds on the debug kernel).
