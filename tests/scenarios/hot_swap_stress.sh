@@ -87,22 +87,64 @@ path() {
 	echo $CG/$P${1:+/$1}
 }
 
+# cur, kmem: memory.current and memory.stat kernel of $P itself.
 cur() {
-	cat "$(path $1)/memory.current"
+	cat $CG/$P/memory.current
 }
 
 kmem() {
-	stat_of $P${1:+/$1} kernel
+	stat_of $P kernel
 }
 
-# var NAME CGROUP: a shell variable name for CGROUP's NAME figure.
+# The bookkeeping below forks and execs as little as it can: a process
+# costs ~60 ms on the debug kernel, where the tables and checks of eleven
+# cgroups took a third of the scenario.
+
+# var NAME CGROUP: sets vn to a shell variable name for CGROUP's NAME figure.
 var() {
-	echo "$1_$(echo "${2:-top}" | tr / _)"
+	vn=${2:-top}
+	vn=$1_${vn//\//_}
 }
 
-# memcgs CGROUP: the memcgs in CGROUP's subtree, itself included.
+# memcgs CGROUP: sets nm to the number of memcgs in CGROUP's subtree, itself
+# included.
 memcgs() {
-	find "$(path $1)" -type d | wc -l
+	nm=0
+	for e in "" $MIDS $LEAVES; do
+		case "$e" in
+		"$1" | "$1"/*) ;;
+		*) [ -z "$1" ] || continue ;;
+		esac
+		[ ! -d $CG/$P${e:+/$e} ] || nm=$((nm + 1))
+	done
+}
+
+# figures: "CGROUP current anon file kernel sock" for each cgroup of
+# "" $MIDS $LEAVES that exists ("-" for $P itself), in that order, from
+# memory.current and memory.stat, read by one awk.
+figures() {
+	set --
+	for c in "" $MIDS $LEAVES; do
+		[ ! -d $CG/$P${c:+/$c} ] || set -- "$@" $CG/$P${c:+/$c}/memory.current $CG/$P${c:+/$c}/memory.stat
+	done
+	awk -v top=$CG/$P '
+		FNR == 1 {
+			d = FILENAME
+			sub("/memory[.](current|stat)$", "", d)
+			c = d == top ? "-" : substr(d, length(top) + 2)
+			if (!(c in seen)) {
+				seen[c] = 1
+				order[++n] = c
+			}
+		}
+		FILENAME ~ /memory[.]current$/ { cur[c] = $1 }
+		FILENAME ~ /memory[.]stat$/ && $1 ~ /^(anon|file|kernel|sock)$/ { st[c, $1] = $2 }
+		END {
+			for (i = 1; i <= n; i++) {
+				c = order[i]
+				print c, cur[c], st[c, "anon"] + 0, st[c, "file"] + 0, st[c, "kernel"] + 0, st[c, "sock"] + 0
+			}
+		}' "$@"
 }
 
 # give_back_stocks: hand every stocked page back to the page counters and
@@ -159,11 +201,7 @@ bad=""
 # snapshot: "memory.current anon file kernel sock" per cgroup, one a line.
 snapshot() {
 	flush_stats $P
-	for c in "" $MIDS $LEAVES; do
-		echo "$(cur $c) $(awk '$1 == "anon" { a = $2 } $1 == "file" { f = $2 }
-			$1 == "kernel" { k = $2 } $1 == "sock" { s = $2 }
-			END { print a, f, k, s }' "$(path $c)/memory.stat")"
-	done
+	figures
 }
 
 sample() { # LABEL
@@ -191,16 +229,18 @@ sample() { # LABEL
 		"quiescent after $tries snapshots): bytes"
 	printf '  %-8s %10s %10s %10s %10s %9s %9s %9s %9s\n' cgroup current "stat sum" \
 		anon file kernel sock "cur - sum" tolerance
+	loaded=0
+	! module_loaded || loaded=1
 	k=0
-	for c in "" $MIDS $LEAVES; do
+	while read -r c now anon file kernel sock; do
+		[ "$c" != - ] || c=""
 		k=$((k + 1))
-		set -- $(echo "$snap" | sed -n ${k}p)
-		now=$1
-		shift
+		set -- "$anon" "$file" "$kernel" "$sock"
 		sum=$(($1 + $2 + $3 + $4))
 		slots=1
-		if module_loaded; then
-			slots=$(memcgs $c)
+		if [ $loaded = 1 ]; then
+			memcgs "$c"
+			slots=$nm
 			[ $slots -le $NR_SLOTS ] || slots=$NR_SLOTS
 		fi
 		tol=$((NCPU * slots * BATCH * PAGE))
@@ -213,42 +253,60 @@ sample() { # LABEL
 			sleep 2
 			snapshot | sed -n ${k}p
 		fi
-	done
+	done <<EOF
+$snap
+EOF
 	echo 0 >$CG/$P/cgroup.freeze || fail "thaw $P"
 	no_underflow "sample $label"
 	nr_samples=$((nr_samples + 1))
 }
 
-# table TITLE: baseline and now, for every cgroup still there.
+# table TITLE: baseline and now, for every cgroup still there. Leaves the
+# figures in fig (see figures).
 table() {
 	echo "$1: memory.current (memory.stat kernel), now also anon file sock, in bytes"
-	for c in "" $MIDS $LEAVES; do
-		[ -d "$(path $c)" ] || continue
-		eval "b=\$$(var base $c) bk=\$$(var basek $c)"
+	fig=$(figures)
+	while read -r c now anon file kernel sock; do
+		[ "$c" != - ] || c=""
+		var base "$c"
+		eval "b=\$$vn"
+		var basek "$c"
+		eval "bk=\$$vn"
 		printf '  %-8s baseline %7d (%6d)  now %7d (%6d) %6d %6d %6d\n' "${c:-$P}" \
-			"$b" "$bk" "$(cur $c)" "$(kmem $c)" "$(stat_of $P${c:+/$c} anon)" \
-			"$(stat_of $P${c:+/$c} file)" "$(stat_of $P${c:+/$c} sock)"
-	done
+			"$b" "$bk" "$now" "$kernel" "$anon" "$file" "$sock"
+	done <<EOF
+$fig
+EOF
 }
 
-# check_back CGROUP: with every stock given back, the cgroup is charged what
-# it was at the baseline. Pages charged outside kmem (folios, sockets,
+# check_back: with every stock given back, each cgroup is charged what it
+# was at the baseline. Pages charged outside kmem (folios, sockets,
 # stocks) match exactly. kmem may keep what the built-in object stock leaves
 # once every object is freed: drain_obj_stock() parks the sub-page remainder
 # of a stock in objcg->nr_charged_bytes, which only a CPU caching the objcg
 # again takes back and only obj_cgroup_release() uncharges. Between two such
 # takes each CPU adds less than a page, so the whole pages left charged
 # number at most NCPU - 1 per objcg, one objcg per memcg of the subtree.
+# Checks every cgroup of the figures in fig (see table) and keeps each
+# one's memory.current as its final figure.
 check_back() {
-	name=$P${1:+/$1}
-	eval "b=\$$(var base $1) bk=\$$(var basek $1)"
-	now=$(cur $1)
-	k=$(kmem $1)
-	eval "$(var final $1)=$now"
-	expect_eq "$name memory.current - kernel (folios, sockets and stocks) back to baseline" \
-		$((now - k)) $((b - bk))
-	expect_le "$name kmem above baseline (objcg byte remainders)" $((k - bk)) \
-		$(($(memcgs $1) * (NCPU - 1) * PAGE))
+	while read -r c now anon file k sock; do
+		[ "$c" != - ] || c=""
+		name=$P${c:+/$c}
+		var base "$c"
+		eval "b=\$$vn"
+		var basek "$c"
+		eval "bk=\$$vn"
+		var final "$c"
+		eval "$vn=$now"
+		memcgs "$c"
+		expect_eq "$name memory.current - kernel (folios, sockets and stocks) back to baseline" \
+			$((now - k)) $((b - bk))
+		expect_le "$name kmem above baseline (objcg byte remainders)" $((k - bk)) \
+			$((nm * (NCPU - 1) * PAGE))
+	done <<EOF
+$fig
+EOF
 }
 
 # --- Cgroups and baselines, taken on the built-in path with no stock left.
@@ -277,9 +335,8 @@ mkcg $P/b/b3 48M           # sock_churn over 127.0.0.1 and ::1
 mkcg $P/b/b4 16M 12M       # ext2 writes over memory.high
 give_back_stocks
 flush_stats $P
-for c in "" $MIDS $LEAVES; do
-	eval "$(var base $c)=$(cur $c) $(var basek $c)=$(kmem $c)"
-done
+eval "$(figures | awk '{ c = $1 == "-" ? "top" : $1; gsub("/", "_", c)
+	print "base_" c "=" $2 "; basek_" c "=" $5 }')"
 table "baseline, module unloaded"
 insmod /lib/modules/memcg_rs.ko || fail "insmod (start)"
 
@@ -295,7 +352,8 @@ start() { # CGROUP COMMAND...
 	sh -c 'echo $$ >"$0/cgroup.procs" && renice -n 10 -p $$ >/dev/null && exec "$@"' \
 		"$(path $c)" "$@" &
 	pids="$pids $!"
-	eval "$(var cg $!)=$c"
+	var cg $!
+	eval "$vn=$c"
 }
 
 # alive PID: running, not a zombie (kill -0 succeeds on a zombie).
@@ -309,7 +367,8 @@ ended_early() {
 		alive $pid && continue
 		wait $pid
 		st=$?
-		eval "c=\$$(var cg $pid)"
+		var cg $pid
+		eval "c=\$$vn"
 		fail "the workload in $P/$c (pid $pid) ended $1, exit status $st"
 	done
 }
@@ -398,17 +457,20 @@ sleep 1
 give_back_stocks
 flush_stats $P
 table "final, module unloaded"
-for c in "" $MIDS $LEAVES; do
-	check_back "$c"
-done
+check_back
 insmod /lib/modules/memcg_rs.ko || fail "insmod (final)"
-for c in "" $MIDS $LEAVES; do
-	eval "f=\$$(var final $c)"
-	expect_eq "${c:-$P} memory.current after the final load" "$(cur $c)" "$f"
-done
+while read -r c now rest; do
+	[ "$c" != - ] || c=""
+	var final "$c"
+	eval "f=\$$vn"
+	expect_eq "${c:-$P} memory.current after the final load" "$now" "$f"
+done <<EOF
+$(figures)
+EOF
 
 # --- Every cgroup goes away, and with it every charge it made to $P.
-nr_memcgs=$(memcgs "")
+memcgs ""
+nr_memcgs=$nm
 for c in $LEAVES $MIDS; do
 	rmdir $CG/$P/$c || fail "rmdir $P/$c"
 done
