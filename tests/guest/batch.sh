@@ -43,12 +43,8 @@ reset() {
 	done
 	! module_loaded || rmmod memcg_rs || stop "rmmod memcg_rs"
 	drop_caches
-	n=0
-	while [ "$(cgstat nr_dying_descendants)" != 0 ] && [ $n -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	[ "$(cgstat nr_dying_descendants)" = 0 ] || stop "$(cgstat nr_dying_descendants) dying cgroups remain"
+	no_dying_within 10 ||
+		stop "dying cgroups remain: $(cgstat nr_dying_descendants), memory css $(cgstat nr_dying_subsys_memory)"
 	dmesg -c >/dev/null
 	if [ "$VM_MODULE" = 1 ]; then
 		# shellcheck disable=SC2086

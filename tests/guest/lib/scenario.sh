@@ -64,15 +64,21 @@ cgstat() {
 	sed -n "s/^$1 //p" $CG/cgroup.stat
 }
 
-# wait_dying_zero WHAT SECONDS: css release is asynchronous; poll for up to
-# SECONDS until no cgroup and no memory css is dying, then check both.
-wait_dying_zero() {
+# no_dying_within SECONDS: css release is asynchronous; poll every 0.5 s, for
+# up to SECONDS, until no cgroup and no memory css is dying. False if some
+# still are; n counts the polls.
+no_dying_within() {
 	n=0
-	while [ "$(cgstat nr_dying_descendants)$(cgstat nr_dying_subsys_memory)" != 00 ] &&
-		[ $n -lt $(($2 * 2)) ]; do
+	while [ "$(cgstat nr_dying_descendants)$(cgstat nr_dying_subsys_memory)" != 00 ]; do
+		[ $n -lt $(($1 * 2)) ] || return 1
 		sleep 0.5
 		n=$((n + 1))
 	done
+}
+
+# wait_dying_zero WHAT SECONDS: no_dying_within SECONDS, then check both.
+wait_dying_zero() {
+	no_dying_within "$2"
 	expect_eq "nr_dying_descendants $1 (after $((n * 500)) ms)" "$(cgstat nr_dying_descendants)" 0
 	expect_eq "nr_dying_subsys_memory $1" "$(cgstat nr_dying_subsys_memory)" 0
 }
