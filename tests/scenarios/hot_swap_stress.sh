@@ -35,6 +35,11 @@ MAXES="a/a1=12M a/a3=16M a/a4=32M b/b1=24M b/b2=max b/b3=32M b/b4=12M a=128M b=1
 a/a1=20M a/a3=32M a/a4=64M b/b1=48M b/b2=32M b/b3=64M b/b4=24M a=max b=max
 a/a1=16M a/a3=24M a/a4=48M b/b1=32M b/b2=24M b/b3=48M b/b4=16M a=160M b=160M"
 NR_MAXES=$(echo $MAXES | wc -w)
+# nth N WORD...: sets val to the Nth WORD.
+nth() {
+	shift "$1"
+	val=$1
+}
 
 module_loaded || fail "memcg_rs not loaded at start"
 online() {
@@ -208,16 +213,16 @@ sample() { # LABEL
 	label=$1
 	echo 1 >$CG/$P/cgroup.freeze || fail "freeze $P"
 	n=0
-	while ! grep -q '^frozen 1$' $CG/$P/cgroup.events; do
+	while field $CG/$P/cgroup.events frozen; [ "$val" != 1 ]; do
 		[ $n -lt 300 ] || fail "$P not frozen after 30 s ($label)"
-		sleep 0.1
+		nap 0.1
 		n=$((n + 1))
 	done
 	module_loaded || give_back_stocks
 	snap=$(snapshot)
 	tries=1
 	while :; do
-		sleep 0.5
+		nap 0.5
 		prev=$snap
 		snap=$(snapshot)
 		[ "$snap" != "$prev" ] || break
@@ -358,7 +363,8 @@ start() { # CGROUP COMMAND...
 
 # alive PID: running, not a zombie (kill -0 succeeds on a zombie).
 alive() {
-	grep -q '^State:[[:space:]]*[^Z]' /proc/$1/status 2>/dev/null
+	task_state $1
+	[ -n "$val" ] && [ "$val" != Z ]
 }
 
 # ended_early WHEN: fail if a workload is gone, naming it and its status.
@@ -395,10 +401,12 @@ while [ $i -lt $CYCLES ]; do
 	rmmod memcg_rs || fail "rmmod, cycle $i"
 	module_loaded && fail "memcg_rs still listed after rmmod, cycle $i"
 	[ $((i % 50)) != 49 ] || sample "at cycle $i"
-	sleep 0.1
+	nap 0.1
 	insmod /lib/modules/memcg_rs.ko || fail "insmod, cycle $i"
 
-	entry=$(echo $MAXES | cut -d' ' -f$((i % NR_MAXES + 1)))
+	# shellcheck disable=SC2086
+	nth $((i % NR_MAXES + 1)) $MAXES
+	entry=$val
 	echo "${entry#*=}" >$CG/$P/${entry%=*}/memory.max || fail "memory.max $entry, cycle $i"
 	max_writes=$((max_writes + 1))
 

@@ -3,11 +3,11 @@
 # memcg_rs.ko unloads and loads again cleanly, ten times.
 . scenario.sh
 
-grep -q '^memcg_rs ' /proc/modules || fail "memcg_rs not loaded at start"
+module_loaded || fail "memcg_rs not loaded at start"
 i=0
 while [ $i -lt 10 ]; do
 	rmmod memcg_rs || fail "rmmod, cycle $i"
-	grep -q '^memcg_rs ' /proc/modules && fail "memcg_rs still listed after rmmod, cycle $i"
+	module_loaded && fail "memcg_rs still listed after rmmod, cycle $i"
 	insmod /lib/modules/memcg_rs.ko || fail "insmod, cycle $i"
 	i=$((i + 1))
 done

@@ -44,14 +44,15 @@ settle() {
 # oom_events_grow CGROUP WHAT: wait up to 30 s for memory.events oom to go
 # up, proof that the task is (still) going through the memcg OOM path.
 oom_events_grow() {
-	before=$(event $1 oom)
+	field $CG/$1/memory.events oom
+	before=$val
 	n=0
-	while [ "$(event $1 oom)" = "$before" ]; do
+	while field $CG/$1/memory.events oom && [ "$val" = "$before" ]; do
 		[ $n -lt 300 ] || fail "$1: memory.events oom stuck at $before for 30 s ($2)"
-		sleep 0.1
+		nap 0.1
 		n=$((n + 1))
 	done
-	echo "ok: $1 memory.events oom $before -> $(event $1 oom) ($2)"
+	echo "ok: $1 memory.events oom $before -> $val ($2)"
 }
 
 # rmmod_bounded WHAT: rmmod must return, with success, within 30 s. It runs
@@ -60,9 +61,9 @@ rmmod_bounded() {
 	rmmod memcg_rs &
 	rp=$!
 	n=0
-	while kill -0 $rp 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' /proc/$rp/status 2>/dev/null; do
+	while task_state $rp && [ -n "$val" ] && [ "$val" != Z ]; do
 		[ $n -lt 300 ] || fail "rmmod still running after 30 s ($1)"
-		sleep 0.1
+		nap 0.1
 		n=$((n + 1))
 	done
 	wait $rp || fail "rmmod failed with status $? ($1)"
@@ -114,8 +115,8 @@ stuck_run() { # MODE
 		i=$((i + 1))
 	done
 	expect_eq "$cg unload/load cycles in OOM" $i $CYCLES
-	grep -q '^State:[[:space:]]*[^Z]' /proc/$pid/status 2>/dev/null ||
-		fail "$cg: the unkillable task is gone before it was let go"
+	task_state $pid
+	[ -n "$val" ] && [ "$val" != Z ] || fail "$cg: the unkillable task is gone before it was let go"
 	expect_le "$cg memory.current while in OOM" "$(cat $CG/$cg/memory.current)" $((16 << 20))
 
 	if [ $mode = deferred ]; then
@@ -159,10 +160,5 @@ stuck_run() { # MODE
 stuck_run deferred
 stuck_run sync
 
-n=0
-while [ "$(cgstat nr_dying_descendants)" != 0 ] && [ $n -lt 60 ]; do
-	sleep 0.5
-	n=$((n + 1))
-done
-expect_eq "nr_dying_descendants (after $((n * 500)) ms)" "$(cgstat nr_dying_descendants)" 0
+wait_dying_zero "after removing the cgroups" 30
 expect_eq "oom_mode of the final load" "$(cat $PARAM)" deferred

@@ -27,15 +27,63 @@ mkcg() {
 	[ -z "$3" ] || echo "$3" >"$CG/$1/memory.high" || fail "memory.high=$3 on $1"
 }
 
+# The helpers below read files with the shell's own read and sleep with
+# nap: a process (fork and exec) costs ~60 ms on the debug kernel and ~9 ms
+# on the normal one, a read a few ms, and scenarios poll. A helper that
+# sets val costs no process at all; one used as $(helper) costs a fork.
+
+# field FILE KEY: sets val to the value of FILE's "KEY VALUE" line (flat
+# keyed files: memory.events, memory.stat, cgroup.stat, ...), empty if none.
+field() {
+	val=""
+	while read -r k v; do
+		[ "$k" != "$2" ] || {
+			val=$v
+			break
+		}
+	done <"$1"
+}
+
 # event CGROUP NAME: a memory.events counter.
 event() {
-	sed -n "s/^$2 //p" "$CG/$1/memory.events"
+	field "$CG/$1/memory.events" "$2"
+	echo "$val"
 }
 
 # stat CGROUP NAME: a memory.stat entry.
 stat_of() {
-	sed -n "s/^$2 //p" "$CG/$1/memory.stat"
+	field "$CG/$1/memory.stat" "$2"
+	echo "$val"
 }
+
+# task_state PID: sets val to PID's state letter (R, S, D, Z ...), empty
+# once PID is gone.
+task_state() {
+	val=""
+	while read -r k v rest; do
+		[ "$k" != State: ] || {
+			val=$v
+			break
+		}
+	done 2>/dev/null </proc/"$1"/status
+}
+
+# nap SECONDS: sleep (fractions allowed) without a process: read times out
+# on fd 8, a FIFO nobody writes to (sleep when that could not be set up).
+nap() {
+	if [ "$nap_fd" = 1 ]; then
+		read -r -t "$1" nap_ <&8
+	else
+		sleep "$1"
+	fi
+	return 0
+}
+nap_fd=0
+nap_fifo=/tmp/.nap.$$
+if mkfifo "$nap_fifo" 2>/dev/null && exec 8<>"$nap_fifo"; then
+	nap_fd=1
+fi
+rm -f "$nap_fifo"
 
 # run_in CGROUP COMMAND...: run COMMAND inside CGROUP, return its status.
 run_in() {
@@ -61,17 +109,22 @@ drop_caches() {
 
 # cgstat NAME: an entry of the root's cgroup.stat.
 cgstat() {
-	sed -n "s/^$1 //p" $CG/cgroup.stat
+	field $CG/cgroup.stat "$1"
+	echo "$val"
 }
 
-# no_dying_within SECONDS: css release is asynchronous; poll every 0.5 s, for
+# no_dying_within SECONDS: css release is asynchronous; poll every 0.1 s, for
 # up to SECONDS, until no cgroup and no memory css is dying. False if some
 # still are; n counts the polls.
 no_dying_within() {
 	n=0
-	while [ "$(cgstat nr_dying_descendants)$(cgstat nr_dying_subsys_memory)" != 00 ]; do
-		[ $n -lt $(($1 * 2)) ] || return 1
-		sleep 0.5
+	while :; do
+		field $CG/cgroup.stat nr_dying_descendants
+		dying=$val
+		field $CG/cgroup.stat nr_dying_subsys_memory
+		[ "$dying$val" != 00 ] || return 0
+		[ $n -lt $(($1 * 10)) ] || return 1
+		nap 0.1
 		n=$((n + 1))
 	done
 }
@@ -79,7 +132,7 @@ no_dying_within() {
 # wait_dying_zero WHAT SECONDS: no_dying_within SECONDS, then check both.
 wait_dying_zero() {
 	no_dying_within "$2"
-	expect_eq "nr_dying_descendants $1 (after $((n * 500)) ms)" "$(cgstat nr_dying_descendants)" 0
+	expect_eq "nr_dying_descendants $1 (after $((n * 100)) ms)" "$(cgstat nr_dying_descendants)" 0
 	expect_eq "nr_dying_subsys_memory $1" "$(cgstat nr_dying_subsys_memory)" 0
 }
 
@@ -87,13 +140,19 @@ wait_dying_zero() {
 # uncharged than charged): the WARN_ONCE "page_counter underflow" in the
 # kernel log. scripts/vm would fail the run for it too, but only at the end.
 no_underflow() {
-	line=$(dmesg | grep 'page_counter underflow' | head -n 1)
-	[ -z "$line" ] || fail "$1: the kernel reported: $line"
+	case "$(dmesg)" in
+	*"page_counter underflow"*)
+		fail "$1: the kernel reported: $(dmesg | grep -m 1 'page_counter underflow')"
+		;;
+	esac
 }
 
 # Whether memcg_rs.ko is loaded (scenarios run with and without it).
 module_loaded() {
-	grep -q '^memcg_rs ' /proc/modules
+	while read -r m rest; do
+		[ "$m" != memcg_rs ] || return 0
+	done </proc/modules
+	return 1
 }
 
 # flush_stats CGROUP: reading cpu.stat of a non-root cgroup flushes the rstat
@@ -101,7 +160,7 @@ module_loaded() {
 # memcg statistics included (mem_cgroup_css_rstat_flush). memory.stat alone
 # only flushes past MEMCG_CHARGE_BATCH * nr_cpus pending updates, or every 2 s.
 flush_stats() {
-	cat $CG/$1/cpu.stat >/dev/null
+	read -r flush_ <"$CG/$1/cpu.stat"
 }
 
 # expect_load_kept CGROUP CURRENT KERNEL: right after an insmod, CGROUP
@@ -116,17 +175,18 @@ flush_stats() {
 # rises by exactly the freed kmem pages a stock keeps).
 expect_load_kept() {
 	flush_stats $1
-	after=$(cat $CG/$1/memory.current)
+	read -r after <"$CG/$1/memory.current"
+	field "$CG/$1/memory.stat" kernel
 	expect_le "$1 memory.current after the load" $after $2
 	expect_le "$1 memory.current - kernel before the load (not below after it)" $(($2 - $3)) \
-		$((after - $(stat_of $1 kernel)))
+		$((after - val))
 }
 
 # mstat NAME: a counter of /sys/kernel/debug/memcg_rs/stats.
 mstat() {
-	v=$(sed -n "s/^$1 //p" /sys/kernel/debug/memcg_rs/stats)
-	[ -n "$v" ] || fail "no '$1' in /sys/kernel/debug/memcg_rs/stats"
-	echo "$v"
+	field /sys/kernel/debug/memcg_rs/stats "$1"
+	[ -n "$val" ] || fail "no '$1' in /sys/kernel/debug/memcg_rs/stats"
+	echo "$val"
 }
 
 # expect_gt WHAT ACTUAL FLOOR
@@ -138,5 +198,9 @@ expect_gt() {
 # Whether this boot is the debug kernel's pass of make test (lockdep, KASAN:
 # several times slower), where load/unload loops run fewer cycles.
 debug_pass() {
-	grep -q 'memcg_rs_test_scale=debug' /proc/cmdline
+	read -r cmdline_ </proc/cmdline
+	case " $cmdline_ " in
+	*" memcg_rs_test_scale=debug "*) return 0 ;;
+	esac
+	return 1
 }
