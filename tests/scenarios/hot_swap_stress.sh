@@ -18,6 +18,9 @@
 CYCLES=100
 # The debug pass checks the same paths under lockdep and KASAN, in fewer cycles.
 debug_pass && CYCLES=20
+# Samples at the end of each quarter: the 2nd and 4th right after an unload
+# (built-in path), the 1st and 3rd after a load (memcg-rs).
+QUARTER=$((CYCLES / 4))
 P=stress
 # $P/a and $P/b only pass the memory controller down: cgroup v2 lets no
 # process live in a cgroup that enables a domain controller for its children.
@@ -400,7 +403,7 @@ off=""
 while [ $i -lt $CYCLES ]; do
 	rmmod memcg_rs || fail "rmmod, cycle $i"
 	module_loaded && fail "memcg_rs still listed after rmmod, cycle $i"
-	[ $((i % 50)) != 49 ] || sample "at cycle $i"
+	[ $(((i + 1) % (2 * QUARTER))) != 0 ] || sample "at cycle $i"
 	nap 0.1
 	insmod /lib/modules/memcg_rs.ko || fail "insmod, cycle $i"
 
@@ -421,13 +424,14 @@ while [ $i -lt $CYCLES ]; do
 		hotplug_ops=$((hotplug_ops + 1))
 		;;
 	esac
-	[ $((i % 50)) != 24 ] || sample "at cycle $i"
+	[ $(((i + 1) % (2 * QUARTER))) != $QUARTER ] || sample "at cycle $i"
 	[ $((i % 10)) != 9 ] || ended_early "by cycle $i"
 	i=$((i + 1))
 done
 t_storm=$(($(date +%s) - t0))
 echo "storm: $i unload/load cycles, $max_writes memory.max rewrites, $hotplug_ops CPU hotplug operations, $nr_samples samples in $t_storm s"
 expect_eq "unload/load cycles under load" $i $CYCLES
+expect_eq "samples of memory.current against memory.stat" $nr_samples 4
 expect_eq "CPUs online after the storm" "$(online)" $NCPU
 ended_early "before the $CYCLES cycles did"
 
