@@ -18,7 +18,8 @@ grep -q '^memcg_rs .* Live' /proc/modules || fail "memcg_rs is not live"
 echo "memcg_rs live; KUnit suites ran at module load"
 
 for c in s0 s1 s2 s3 s4 s5 s6 s7 s8 s9 tiny; do
-	expect_eq "memory.current of $root/$c after the suites" "$(cat $CG/$root/$c/memory.current)" 0
+	read -r cur <$CG/$root/$c/memory.current
+	expect_eq "memory.current of $root/$c after the suites" "$cur" 0
 done
 # The test thread that recorded an OOM context exited with it: its css reference
 # must be gone, so every cgroup can be removed and none stays dying.
@@ -26,9 +27,4 @@ for c in s0 s1 s2 s3 s4 s5 s6 s7 s8 s9 tiny; do
 	rmdir $CG/$root/$c || fail "rmdir $c"
 done
 rmdir $CG/$root $CG/${root}_other || fail "rmdir $root"
-i=0
-while [ "$(sed -n 's/^nr_dying_descendants //p' $CG/cgroup.stat)" != 0 ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-expect_eq "nr_dying_descendants" "$(sed -n 's/^nr_dying_descendants //p' $CG/cgroup.stat)" 0
+wait_dying_zero "after removing $root" 10
