@@ -364,12 +364,6 @@ start() { # CGROUP COMMAND...
 	eval "$vn=$c"
 }
 
-# alive PID: running, not a zombie (kill -0 succeeds on a zombie).
-alive() {
-	task_state $1
-	[ -n "$val" ] && [ "$val" != Z ]
-}
-
 # ended_early WHEN: fail if a workload is gone, naming it and its status.
 ended_early() {
 	for pid in $pids; do

@@ -83,7 +83,7 @@ case "$err" in
 *"Invalid argument"*) ;;
 *) fail "insmod oom_mode=bogus: expected EINVAL, got: $err" ;;
 esac
-grep -q '^memcg_rs ' /proc/modules && fail "memcg_rs loaded with oom_mode=bogus"
+module_loaded && fail "memcg_rs loaded with oom_mode=bogus"
 expect_gt "log lines for 'bogus' after insmod oom_mode=bogus" \
 	"$(dmesg | grep -cF "memcg_rs: oom_mode: 'bogus' is not one of: deferred, sync")" "$logged"
 # The module loader's own line quotes with a backtick: `bogus' invalid ...

@@ -61,7 +61,7 @@ rmmod_bounded() {
 	rmmod memcg_rs &
 	rp=$!
 	n=0
-	while task_state $rp && [ -n "$val" ] && [ "$val" != Z ]; do
+	while alive $rp; do
 		[ $n -lt 300 ] || fail "rmmod still running after 30 s ($1)"
 		nap 0.1
 		n=$((n + 1))
@@ -115,8 +115,7 @@ stuck_run() { # MODE
 		i=$((i + 1))
 	done
 	expect_eq "$cg unload/load cycles in OOM" $i $CYCLES
-	task_state $pid
-	[ -n "$val" ] && [ "$val" != Z ] || fail "$cg: the unkillable task is gone before it was let go"
+	alive $pid || fail "$cg: the unkillable task is gone before it was let go"
 	expect_le "$cg memory.current while in OOM" "$(cat $CG/$cg/memory.current)" $((16 << 20))
 
 	if [ $mode = deferred ]; then

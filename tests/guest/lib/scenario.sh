@@ -68,6 +68,12 @@ task_state() {
 	done 2>/dev/null </proc/"$1"/status
 }
 
+# alive PID: running, not a zombie (kill -0 succeeds on a zombie).
+alive() {
+	task_state "$1"
+	[ -n "$val" ] && [ "$val" != Z ]
+}
+
 # nap SECONDS: sleep (fractions allowed) without a process: read times out
 # on fd 8, a FIFO nobody writes to (sleep when that could not be set up).
 nap() {
