@@ -48,13 +48,7 @@ reset() {
 		read -r on <"$f"
 		[ "$on" = 1 ] || echo 1 >"$f" || stop "onlining ${f%/online}"
 	done
-	set -- /tmp/* /tmp/.[!.]*
-	for f; do
-		[ ! -e "$f" ] || {
-			rm -rf /tmp/* /tmp/.[!.]* || stop "emptying /tmp"
-			break
-		}
-	done
+	rm -rf /tmp/* /tmp/.[!.]* || stop "emptying /tmp"
 	set -- $CG/*/
 	if [ -d "$1" ]; then
 		for d in $(find $CG -mindepth 1 -type d | sort -r); do

@@ -12,7 +12,8 @@ P=/sys/module/memcg_rs/parameters/oom_mode
 expect_eq "default oom_mode" "$(cat $P)" deferred
 echo sync >$P || fail "writing sync"
 expect_eq "oom_mode after writing sync" "$(cat $P)" sync
-for bad in bogus "" 1 "sync deferred" " sync" SYNC deferred2; do
+set -- bogus "" 1 "sync deferred" " sync" SYNC deferred2
+for bad; do
 	if err=$( { echo "$bad" >$P; } 2>&1); then fail "oom_mode accepted '$bad'"; fi
 	case "$err" in
 	*"Invalid argument"*) ;;
@@ -22,7 +23,7 @@ for bad in bogus "" 1 "sync deferred" " sync" SYNC deferred2; do
 	expect_eq "oom_mode after writing '$bad' (EINVAL)" "$v" sync
 done
 log=$(dmesg)
-for bad in bogus "" 1 "sync deferred" " sync" SYNC deferred2; do
+for bad; do
 	case "$log" in
 	*"memcg_rs: oom_mode: '$bad' is not one of: deferred, sync"*) ;;
 	*) fail "no log line for the rejected value '$bad'" ;;
@@ -35,7 +36,8 @@ B=/sys/module/memcg_rs/parameters/bench_iters
 expect_eq "default bench_iters" "$(cat $B)" 2000
 echo 5000 >$B || fail "writing 5000 to bench_iters"
 expect_eq "bench_iters after writing 5000" "$(cat $B)" 5000
-for bad in abc "" 0 -1 10000001 99999999999 "12 34" 1.5; do
+set -- abc "" 0 -1 10000001 99999999999 "12 34" 1.5
+for bad; do
 	if err=$( { echo "$bad" >$B; } 2>&1); then fail "bench_iters accepted '$bad'"; fi
 	case "$err" in
 	*"Invalid argument"*) ;;
@@ -45,7 +47,7 @@ for bad in abc "" 0 -1 10000001 99999999999 "12 34" 1.5; do
 	expect_eq "bench_iters after writing '$bad' (EINVAL)" "$v" 5000
 done
 log=$(dmesg)
-for bad in abc "" 0 -1 10000001 99999999999 "12 34" 1.5; do
+for bad; do
 	case "$log" in
 	*"memcg_rs: bench_iters: '$bad' is not a number from 1 to 10000000"*) ;;
 	*) fail "no log line for the rejected bench_iters '$bad'" ;;
