@@ -166,6 +166,49 @@ fn charge_in_a_user_fault_records_the_oom_context_and_fails_fast_after() -> Test
     Ok(())
 }
 
+fn oom_context_that_finds_room_makes_the_next_oom_run_in_the_charge() -> TestResult {
+    let m = fixture!("/memcg_rs_kunit/tiny");
+    let state = crate::state();
+    let stats = &state.stats;
+    // The end of a fault whose OOM context finds room (nothing is charged): as after a THP
+    // fault that freed its huge page. The OOM killer kills nothing.
+    let (found, kills) = (stats.get(Stat::OomContextsFoundRoom), m.event(OOM_KILL));
+    crate::oom::synchronize(state, m.memcg(), bindings::GFP_KERNEL, 0, true);
+    kunit_assert_eq!(stats.get(Stat::OomContextsFoundRoom), found + 1);
+    kunit_assert_eq!(m.event(OOM_KILL), kills);
+
+    let (recorded, sync) = (
+        stats.get(Stat::OomContextsRecorded),
+        stats.get(Stat::OomSync),
+    );
+    // SAFETY: current is this test's own thread, which alone writes its fault state.
+    let task = unsafe { bindings::get_current() };
+    // SAFETY: as above; cleared again below.
+    unsafe { crate::shim::memcg_rs_set_in_user_fault(true) };
+    let first = try_charge(state, m.memcg(), bindings::GFP_KERNEL, OVER);
+    let (recorded_first, sync_first) = (
+        stats.get(Stat::OomContextsRecorded),
+        stats.get(Stat::OomSync),
+    );
+    let second = try_charge(state, m.memcg(), bindings::GFP_KERNEL, OVER);
+    // SAFETY: as above.
+    unsafe { crate::shim::memcg_rs_set_in_user_fault(false) };
+    // SAFETY: reads current's own slot.
+    let pending = unsafe { bindings::task_in_memcg_deferred_oom(task) };
+
+    // The next OOM in a fault ran inside the charge, as in 6.12, and recorded nothing.
+    kunit_assert!(first == Err(ENOMEM));
+    kunit_assert_eq!(sync_first, sync + 1);
+    kunit_assert_eq!(recorded_first, recorded);
+    // Only that one: the OOM after it is deferred again.
+    kunit_assert!(second == Err(ENOMEM));
+    kunit_assert_eq!(stats.get(Stat::OomContextsRecorded), recorded + 1);
+    kunit_assert_eq!(stats.get(Stat::OomSync), sync + 1);
+    kunit_assert!(pending);
+    // The pending context goes when this test thread exits, as in the test above.
+    Ok(())
+}
+
 fn fault_state_read_inline_agrees_with_the_kernel() -> TestResult {
     let mut seen = [(false, false); 2];
     for (in_fault, seen) in [true, false].into_iter().zip(&mut seen) {
@@ -194,6 +237,7 @@ kunit_suite!(
         memalloc_task_charge_is_forced_without_reclaim,
         charge_outside_a_fault_runs_the_oom_killer_synchronously,
         charge_in_a_user_fault_records_the_oom_context_and_fails_fast_after,
+        oom_context_that_finds_room_makes_the_next_oom_run_in_the_charge,
         fault_state_read_inline_agrees_with_the_kernel,
     ]
 );

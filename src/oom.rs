@@ -9,12 +9,32 @@
 //! kernel calls [`synchronize`], which invokes the memcg OOM killer for the recorded memcg (or
 //! waits for the OOM already in progress there, under `oom_lock`) with no locks held; the
 //! fault is then retried. Outside a user fault, and in `sync` mode, the OOM killer runs
-//! synchronously inside the charge, as 6.12 does.
+//! synchronously inside the charge, as 6.12 does. So does the next OOM of a task whose
+//! deferred OOM found room in its memcg by the end of the fault (see [`synchronize`]).
 
 use crate::memcg::MemCgroup;
 use crate::stats::Stat;
 use crate::State;
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
+
+/// The last task whose deferred OOM found room in its memcg when the fault ended (see
+/// [`synchronize`]); its next OOM runs inside the charge. Only compared with `current`,
+/// never dereferenced: a task that exits meanwhile leaves a stale value, and a new task at
+/// the same address has its first OOM run inside the charge, which is 6.12's own way.
+static OOM_IN_CHARGE_NEXT: AtomicPtr<bindings::task_struct> = AtomicPtr::new(null_mut());
+
+/// Whether current's deferred OOM last found room; clears the mark if so.
+fn take_oom_in_charge_mark() -> bool {
+    // SAFETY: there is always a current task.
+    let task = unsafe { bindings::get_current() };
+    // Relaxed: a hint for current's own next OOM; a lost race costs one more deferral.
+    OOM_IN_CHARGE_NEXT.load(Ordering::Relaxed) == task
+        && OOM_IN_CHARGE_NEXT
+            .compare_exchange(task, null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
 
 /// Whether the `oom_mode` module parameter says `sync`.
 fn sync_mode() -> bool {
@@ -30,7 +50,7 @@ pub(crate) fn invoke(state: &State, memcg: &MemCgroup, gfp: bindings::gfp_t, ord
     if order > bindings::PAGE_ALLOC_COSTLY_ORDER as i32 {
         return false;
     }
-    if !sync_mode() {
+    if !sync_mode() && !take_oom_in_charge_mark() {
         // SAFETY: `memcg` is live; the call takes its own css reference for the context.
         if unsafe { bindings::memcg_deferred_oom_set(memcg.as_ptr(), gfp, order) } {
             // SAFETY: `memcg` is live.
@@ -64,6 +84,17 @@ pub(crate) fn synchronize(
         return;
     }
     state.stats.inc(Stat::OomContextsResolved);
+    // The fault may have given back, on its way out, what it had charged before the charge
+    // that failed: a THP fault charges the huge page, then fails to charge the page table it
+    // deposits and frees the huge page. The OOM killer then finds room and kills nothing, and
+    // the retried fault fails the same way, for ever. 6.12 runs that OOM inside the failing
+    // charge, with the huge page still charged, and kills. So does the task's next OOM here.
+    // SAFETY: the caller holds a css reference on `memcg`.
+    if unsafe { bindings::mem_cgroup_margin(memcg.as_ptr()) } as usize >= 1usize << order {
+        state.stats.inc(Stat::OomContextsFoundRoom);
+        // SAFETY: there is always a current task.
+        OOM_IN_CHARGE_NEXT.store(unsafe { bindings::get_current() }, Ordering::Relaxed);
+    }
     state.stats.inc(Stat::OomKillsInvoked);
     // SAFETY: the caller holds a css reference on `memcg` and no locks; the OOM killer
     // serialises on `oom_lock` and finds an OOM victim already dying there, if any.

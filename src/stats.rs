@@ -39,6 +39,7 @@ stats! {
     OomContextsRecorded => "oom_contexts_recorded",
     OomContextsResolved => "oom_contexts_resolved",
     OomContextsAbandoned => "oom_contexts_abandoned",
+    OomContextsFoundRoom => "oom_contexts_found_room",
     OomKillsInvoked => "oom_kills_invoked",
     OomSync => "oom_sync",
 }
