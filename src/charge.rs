@@ -28,7 +28,8 @@ fn order_of(nr_pages: usize) -> i32 {
     nr_pages.next_power_of_two().trailing_zeros() as i32
 }
 
-fn current() -> *mut bindings::task_struct {
+/// `current`.
+pub(crate) fn current() -> *mut bindings::task_struct {
     // SAFETY: there is always a current task.
     unsafe { bindings::get_current() }
 }

@@ -12,6 +12,7 @@
 //! synchronously inside the charge, as 6.12 does. So does the next OOM of a task whose
 //! deferred OOM found room in its memcg by the end of the fault (see [`synchronize`]).
 
+use crate::charge::current;
 use crate::memcg::MemCgroup;
 use crate::stats::Stat;
 use crate::State;
@@ -27,13 +28,10 @@ static OOM_IN_CHARGE_NEXT: AtomicPtr<bindings::task_struct> = AtomicPtr::new(nul
 
 /// Whether current's deferred OOM last found room; clears the mark if so.
 fn take_oom_in_charge_mark() -> bool {
-    // SAFETY: there is always a current task.
-    let task = unsafe { bindings::get_current() };
     // Relaxed: a hint for current's own next OOM; a lost race costs one more deferral.
-    OOM_IN_CHARGE_NEXT.load(Ordering::Relaxed) == task
-        && OOM_IN_CHARGE_NEXT
-            .compare_exchange(task, null_mut(), Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
+    OOM_IN_CHARGE_NEXT
+        .compare_exchange(current(), null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
 }
 
 /// Whether the `oom_mode` module parameter says `sync`.
@@ -92,8 +90,7 @@ pub(crate) fn synchronize(
     // SAFETY: the caller holds a css reference on `memcg`.
     if unsafe { bindings::mem_cgroup_margin(memcg.as_ptr()) } as usize >= 1usize << order {
         state.stats.inc(Stat::OomContextsFoundRoom);
-        // SAFETY: there is always a current task.
-        OOM_IN_CHARGE_NEXT.store(unsafe { bindings::get_current() }, Ordering::Relaxed);
+        OOM_IN_CHARGE_NEXT.store(current(), Ordering::Relaxed);
     }
     state.stats.inc(Stat::OomKillsInvoked);
     // SAFETY: the caller holds a css reference on `memcg` and no locks; the OOM killer
